@@ -1,0 +1,114 @@
+// The decision for one connection attempt (DESIGN 3.3), in the normative order: malformed,
+// denylisted (deny always wins), not-allowlisted, then the internal-address backstop per address.
+import type { IPv4, IPv6 } from 'ipaddr.js';
+import type { RefusalReason } from '../types';
+import { splitHostPort } from './authority';
+import type { CompiledPolicy } from './compile';
+import { addressEntryContains, entryMatchesName, parseAddress } from './entry';
+import type { Entry } from './entry';
+import { canonicalizeHost, formatHost, isHostProblem, printable } from './host';
+import type { HostKind } from './host';
+import { internalRangeOf } from './internal';
+
+export type Target = { host: string; kind: HostKind; port: number; addresses?: readonly string[] };
+export type Decision =
+  | { allowed: true; rule?: string; address?: string }
+  | { allowed: false; reason: RefusalReason; rule?: string; address?: string; message: string };
+
+function refuse(reason: RefusalReason, message: string, extra: { rule?: string; address?: string } = {}): Decision {
+  const d: Decision = { allowed: false, reason, message };
+  if (extra.rule !== undefined) d.rule = extra.rule;
+  if (extra.address !== undefined) d.address = extra.address;
+  return d;
+}
+
+/**
+ * Decide one attempt. A name target without `addresses` gets the name-level checks only: an
+ * allowed result without an address means "resolve it (every A and AAAA), then ask again with
+ * the answers". `self` lists the proxies' own listeners as 'ip:port' (or '[v6]:port').
+ */
+export function decide(policy: CompiledPolicy, target: Target, self?: readonly string[]): Decision {
+  // 1. Malformed. The host is canonicalized again here, so a raw host cannot slip past a rule.
+  const port = target.port;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    return refuse('malformed', `${printable(String(target.host))}:${String(port)} has an invalid port (1-65535)`);
+  }
+  const c = canonicalizeHost(target.host);
+  if (isHostProblem(c)) return refuse('malformed', `${printable(String(target.host))}:${port} is malformed: ${c.problem}`);
+  const shown = `${formatHost(c)}:${port}`;
+  if (policy.mode === 'blocked') return refuse('not-allowlisted', `${shown} refused: networkMode is 'blocked'`);
+  const isName = c.kind === 'name';
+  const allowlist = policy.mode === 'allowlist';
+
+  // 2. Deny by name first (it needs no resolution).
+  if (isName) {
+    const d = policy.deny.find((e) => entryMatchesName(e, c.host, port));
+    if (d) return refuse('denylisted', `${shown} is denylisted by '${d.text}'`, { rule: d.text });
+  }
+
+  // 3. (name stage) The allowlist by name; the caller resolves and asks again with addresses.
+  const nameRule = isName && allowlist ? policy.allow.find((e) => entryMatchesName(e, c.host, port)) : undefined;
+  if (isName && target.addresses === undefined) {
+    if (!allowlist) return { allowed: true };
+    if (!nameRule) return refuse('not-allowlisted', `${shown} is not on the allowlist`);
+    return { allowed: true, rule: nameRule.text };
+  }
+
+  // Every address, parsed once. An IP target is its own single address.
+  const texts = isName ? (target.addresses as readonly string[]) : [c.host];
+  if (texts.length === 0) return refuse('resolve-failed', `${shown}: the name resolved to no address`);
+  const addrs: { text: string; ip: IPv4 | IPv6 }[] = [];
+  for (const raw of texts) {
+    const a = typeof raw === 'string' ? canonicalizeHost(raw) : { problem: 'not a string' };
+    if (isHostProblem(a) || a.kind === 'name') {
+      return refuse('malformed', `${shown}: '${printable(String(raw))}' is not an IP address`, { address: String(raw) });
+    }
+    addrs.push({ text: a.host, ip: parseAddress(a.host) as IPv4 | IPv6 });
+  }
+
+  // 2. Deny by any address the name resolves to: one bad answer poisons the name.
+  for (const a of addrs) {
+    const d = policy.deny.find((e) => e.kind === 'address' && addressEntryContains(e, a.ip, port));
+    if (d) return refuse('denylisted', `${shown} is denylisted by '${d.text}' (address ${a.text})`, { rule: d.text, address: a.text });
+  }
+
+  // 3. The allowlist: names by name entries, addresses by address entries.
+  const explicit = (ip: IPv4 | IPv6): Entry | undefined =>
+    policy.allow.find((e) => e.kind === 'address' && addressEntryContains(e, ip, port));
+  let rule: Entry | undefined;
+  if (allowlist) {
+    rule = isName ? nameRule : explicit(addrs[0].ip);
+    if (!rule) return refuse('not-allowlisted', `${shown} is not on the allowlist`, isName ? {} : { address: c.host });
+  }
+
+  // 4. The backstop, per address: dial the first one that passes, never the name.
+  const selfSet = selfAddresses(self);
+  let skipped: { text: string; why: string } | undefined;
+  for (const a of addrs) {
+    let why: string | null = null;
+    if (selfSet.has(`${a.text}|${port}`)) why = "the proxy's own listening address";
+    else if (allowlist) {
+      const range = internalRangeOf(a.ip);
+      if (range !== null && !explicit(a.ip)) why = `${range}, not public, and no IP or CIDR entry allows it`;
+    }
+    if (why === null) return rule ? { allowed: true, rule: rule.text, address: a.text } : { allowed: true, address: a.text };
+    skipped ??= { text: a.text, why };
+  }
+  const s = skipped as { text: string; why: string };
+  const several = addrs.length > 1 ? ' (and so is every other address of it)' : '';
+  return refuse('internal-address', `${shown} refused: ${s.text} is ${s.why}${several}`, {
+    ...(rule ? { rule: rule.text } : {}),
+    address: s.text,
+  });
+}
+
+function selfAddresses(self: readonly string[] | undefined): Set<string> {
+  const out = new Set<string>();
+  for (const text of self ?? []) {
+    const hp = splitHostPort(text);
+    if (isHostProblem(hp)) continue;
+    const h = canonicalizeHost(hp.host);
+    if (!isHostProblem(h) && h.kind !== 'name') out.add(`${h.host}|${hp.port}`);
+  }
+  return out;
+}

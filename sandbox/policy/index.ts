@@ -1,0 +1,10 @@
+// The pure policy engine (DESIGN 2 and 3): canonicalization, entries, narrowing, decisions.
+// No node builtins anywhere below: the Temporal workflow bundle loads this module.
+export * from './host';
+export * from './authority';
+export * from './presets';
+export * from './entry';
+export * from './internal';
+export * from './covers';
+export * from './compile';
+export * from './decide';
