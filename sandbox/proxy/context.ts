@@ -1,0 +1,41 @@
+// Everything one proxy needs for one run: the policy, how to resolve names, where records go,
+// and the limits that keep a misbehaving command from exhausting the worker.
+
+import type { CompiledPolicy } from '../policy';
+import type { RecordLog } from './records';
+import type { Resolve } from './resolver';
+
+export type ProxyLimits = {
+  /** Upstream dial must complete within this. */
+  connectTimeoutMs: number;
+  /** An HTTP request head must arrive within this (slowloris guard). */
+  headersTimeoutMs: number;
+  /** SOCKS5 greeting, authentication and request must arrive within this. */
+  handshakeTimeoutMs: number;
+  /** Largest HTTP request head accepted. */
+  maxHeaderBytes: number;
+  /** Live client connections per proxy; beyond it new ones are refused cleanly. */
+  maxConnections: number;
+  /** A tunnel with no traffic either way for this long is closed. */
+  idleTimeoutMs: number;
+};
+
+export const DEFAULT_LIMITS: ProxyLimits = Object.freeze({
+  connectTimeoutMs: 10_000,
+  headersTimeoutMs: 15_000,
+  handshakeTimeoutMs: 15_000,
+  maxHeaderBytes: 16 * 1024,
+  maxConnections: 2048,
+  idleTimeoutMs: 300_000,
+});
+
+export type ProxyContext = {
+  policy: CompiledPolicy;
+  resolve: Resolve;
+  log: RecordLog;
+  /** Required credentials when the listener sits on the host network (open+deny, backend none). */
+  credential: { username: string; password: string } | null;
+  /** 'ip:port' of our own listeners as seen from where the client is (self-connection guard). */
+  self: string[];
+  limits: ProxyLimits;
+};

@@ -1,0 +1,316 @@
+// The HTTP proxy: CONNECT tunnels and absolute-form http:// requests. node:http parses (so
+// header limits and the head timeout are its well-tested code); everything after the head is
+// ours: the target is parsed and canonicalized here, decided by the policy, and dialed at the
+// address that passed. Nothing else (origin-form, other schemes, Upgrade) is proxied.
+
+import * as http from 'node:http';
+import type * as net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { canonicalizeHost, isHostProblem, splitHostPort } from '../policy';
+import type { HostKind } from '../policy';
+import type { ConnectionRecord, RefusalReason } from '../types';
+import type { ProxyContext } from './context';
+import { basicAuthMatches } from './credential';
+import { ConnectionTracker, makeProxyServer, noop } from './server';
+import type { ProxyServer } from './server';
+import { hostPort, openUpstream, recordDenied, splice, startAttempt } from './tunnel';
+import type { Attempt, Refusal } from './tunnel';
+
+/** Request headers that belong to the client-proxy hop (RFC 9110 7.6.1), plus Host, rebuilt. */
+const REQUEST_HOP = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'upgrade', 'host',
+]);
+/** Response headers of the proxy-upstream hop; node re-frames the body for the client. */
+const RESPONSE_HOP = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'te', 'trailer', 'upgrade',
+  'transfer-encoding',
+]);
+
+const STATUS_FOR: Record<RefusalReason, number> = {
+  denylisted: 403,
+  'not-allowlisted': 403,
+  'internal-address': 403,
+  malformed: 400,
+  unsupported: 501,
+  'resolve-failed': 502,
+  'upstream-failed': 502,
+};
+
+type Target = { host: string; kind: HostKind; port: number };
+
+export function createHttpProxy(ctx: ProxyContext): ProxyServer {
+  const limits = ctx.limits;
+  const tracker = new ConnectionTracker(limits.maxConnections);
+  const server = http.createServer({
+    maxHeaderSize: limits.maxHeaderBytes,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: 0,
+    // node checks the head timeout on this interval; its default (30 s) is coarser than the limit.
+    connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(limits.headersTimeoutMs / 4))),
+    noDelay: true,
+  });
+  server.on('connection', (socket: net.Socket) => tracker.admit(socket));
+  server.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    onConnect(ctx, tracker, req, socket, head).catch(() => socket.destroy());
+  });
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    onRequest(ctx, tracker, req, res).catch(() => res.destroy());
+  });
+  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket) => onUpgrade(ctx, tracker, req, socket));
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    if (socket.writable && !(socket as { _httpMessage?: unknown })._httpMessage) {
+      endRaw(socket, status, {}, `temporal-sandbox: ${http.STATUS_CODES[status]}\n`);
+    } else socket.destroy();
+  });
+  return makeProxyServer(server, tracker);
+}
+
+// ---- CONNECT ----------------------------------------------------------------------------
+
+async function onConnect(
+  ctx: ProxyContext,
+  tracker: ConnectionTracker,
+  req: http.IncomingMessage,
+  socket: net.Socket,
+  head: Buffer,
+): Promise<void> {
+  if (tracker.isRefusing(socket)) return endRaw(socket, 503, {}, 'temporal-sandbox: too many connections\n');
+  if (!basicAuthMatches(ctx, req.headers['proxy-authorization'])) return endRaw(socket, 407, AUTH_HEADERS, AUTH_BODY);
+
+  const raw = req.url ?? '';
+  const split = splitHostPort(raw);
+  if (isHostProblem(split)) return refuseRaw(ctx, socket, startAttempt('http', raw, 0), 'malformed');
+  const canon = canonicalizeHost(split.host);
+  if (isHostProblem(canon)) return refuseRaw(ctx, socket, startAttempt('http', split.host, split.port), 'malformed');
+
+  const a = startAttempt('http', canon.host, split.port);
+  const opened = await openUpstream(ctx, tracker, a, canon.kind, socket);
+  if (opened.kind === 'gone') return void socket.destroy();
+  if (opened.kind === 'refused') return endRaw(socket, STATUS_FOR[opened.refusal.reason], refusalHeaders(opened.refusal), refusalBody(a, opened.refusal));
+  socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+  splice(ctx, a, opened, socket, head);
+}
+
+// ---- absolute-form requests -------------------------------------------------------------
+
+async function onRequest(
+  ctx: ProxyContext,
+  tracker: ConnectionTracker,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
+  if (tracker.isRefusing(req.socket)) return sendRes(res, 503, {}, 'temporal-sandbox: too many connections\n');
+  if (!basicAuthMatches(ctx, req.headers['proxy-authorization'])) return sendRes(res, 407, AUTH_HEADERS, AUTH_BODY);
+
+  const parsed = parseRequestTarget(req.url ?? '', req.headers.host);
+  if (parsed.kind !== 'http') {
+    const a = startAttempt('http', parsed.host, parsed.port);
+    const reason: RefusalReason = parsed.kind === 'malformed' ? 'malformed' : 'unsupported';
+    recordDenied(ctx, a, { reason });
+    // Origin-form is a client error towards a proxy; another scheme is a feature we do not have.
+    const status = parsed.kind === 'origin-form' ? 400 : STATUS_FOR[reason];
+    return sendRes(res, status, { 'X-Sandbox-Refusal': reason }, refusalBody(a, { reason }));
+  }
+
+  const a = startAttempt('http', parsed.target.host, parsed.target.port);
+  const opened = await openUpstream(ctx, tracker, a, parsed.target.kind, req.socket);
+  if (opened.kind === 'gone') return void res.destroy();
+  if (opened.kind === 'refused') {
+    return sendRes(res, STATUS_FOR[opened.refusal.reason], refusalHeaders(opened.refusal), refusalBody(a, opened.refusal));
+  }
+  forward(ctx, a, req, res, opened, parsed.target, parsed.path);
+}
+
+/** Send one request over the dialed socket and stream both bodies; record when it is over. */
+function forward(
+  ctx: ProxyContext,
+  a: Attempt,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  opened: { upstream: net.Socket; address: string; rule?: string },
+  target: Target,
+  path: string,
+): void {
+  const { upstream } = opened;
+  const headers: string[] = ['Host', authorityFor(target)];
+  const named = connectionTokens(req.headers.connection);
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i].toLowerCase();
+    if (!REQUEST_HOP.has(k) && !named.has(k)) headers.push(raw[i], raw[i + 1]);
+  }
+
+  let bytesUp = 0;
+  let bytesDown = 0;
+  let recorded = false;
+  const finish = (): void => {
+    if (recorded) return;
+    recorded = true;
+    upstream.destroy();
+    const rec: ConnectionRecord = { at: a.at, proxy: 'http', host: a.host, port: a.port, address: opened.address };
+    if (opened.rule !== undefined) rec.rule = opened.rule;
+    rec.bytesUp = bytesUp;
+    rec.bytesDown = bytesDown;
+    rec.durationMs = Math.round(performance.now() - a.t0);
+    ctx.log.add('allowed', rec);
+  };
+
+  let upReq: http.ClientRequest;
+  try {
+    upReq = http.request({
+      method: req.method,
+      path,
+      headers,
+      setHost: false,
+      createConnection: () => upstream,
+    });
+  } catch (err) {
+    // node refuses some request lines (characters it will not send); nothing was sent.
+    upstream.destroy();
+    recordDenied(ctx, a, { reason: 'malformed', address: opened.address, rule: opened.rule });
+    return sendRes(res, 400, { 'X-Sandbox-Refusal': 'malformed' }, refusalBody(a, { reason: 'malformed' }));
+  }
+  // An upstream that stops answering must not hold the request forever (node's server has no
+  // request timeout here: bodies may legitimately be slow, so this is an idle limit, not a total).
+  upstream.setTimeout(ctx.limits.idleTimeoutMs);
+  upstream.once('timeout', () => upstream.destroy());
+  upReq.on('error', () => {
+    if (recorded) return;
+    if (!res.headersSent) sendRes(res, 502, {}, `temporal-sandbox: upstream ${hostPort(opened.address, a.port)} failed\n`);
+    else res.destroy();
+    finish();
+  });
+  upReq.on('response', (upRes: http.IncomingMessage) => {
+    const out: string[] = [];
+    const named = connectionTokens(upRes.headers.connection);
+    const rh = upRes.rawHeaders;
+    for (let i = 0; i < rh.length; i += 2) {
+      const k = rh[i].toLowerCase();
+      if (!RESPONSE_HOP.has(k) && !named.has(k)) out.push(rh[i], rh[i + 1]);
+    }
+    res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, out);
+    upRes.on('data', (c: Buffer) => (bytesDown += c.length));
+    upRes.on('error', () => res.destroy());
+    upRes.pipe(res);
+  });
+  req.on('data', (c: Buffer) => (bytesUp += c.length));
+  req.pipe(upReq);
+  // 'close' comes once the response is done or the client is gone: either way the exchange is over.
+  res.once('close', finish);
+}
+
+type ParsedTarget =
+  | { kind: 'http'; target: Target; path: string }
+  | { kind: 'origin-form' | 'other-scheme' | 'malformed'; host: string; port: number };
+
+/**
+ * Parse the request target ourselves rather than with URL: its host parser is lenient in ways
+ * the policy must not inherit (userinfo, backslashes); canonicalizeHost is the one authority.
+ */
+function parseRequestTarget(url: string, hostHeader: string | undefined): ParsedTarget {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/s.exec(url);
+  if (!m) {
+    // Origin-form (or '*'): there is no target in the request line; the Host header names one.
+    const t = hostHeader ? describe(hostHeader, 80) : null;
+    return { kind: 'origin-form', host: t ? t.host : (hostHeader ?? ''), port: t ? t.port : 0 };
+  }
+  const scheme = m[1].toLowerCase();
+  const authority = m[2];
+  if (scheme !== 'http') {
+    const t = describe(authority, scheme === 'https' || scheme === 'wss' ? 443 : scheme === 'ws' ? 80 : undefined);
+    return { kind: 'other-scheme', host: t ? t.host : authority, port: t ? t.port : 0 };
+  }
+  if (authority.includes('@')) return { kind: 'malformed', host: authority, port: 0 };
+  const split = splitHostPort(authority, 80);
+  if (isHostProblem(split)) return { kind: 'malformed', host: authority, port: 0 };
+  const canon = canonicalizeHost(split.host);
+  if (isHostProblem(canon)) return { kind: 'malformed', host: split.host, port: split.port };
+  let path = m[3];
+  const hash = path.indexOf('#');
+  if (hash >= 0) path = path.slice(0, hash);
+  if (path === '') path = '/';
+  else if (path[0] === '?') path = '/' + path;
+  return { kind: 'http', target: { host: canon.host, kind: canon.kind, port: split.port }, path };
+}
+
+/** Best-effort canonical host and port of a target we refuse anyway, for its record. */
+function describe(authority: string, defaultPort: number | undefined): { host: string; port: number } | null {
+  const split = splitHostPort(authority, defaultPort);
+  if (isHostProblem(split)) return null;
+  const canon = canonicalizeHost(split.host);
+  return { host: isHostProblem(canon) ? split.host : canon.host, port: split.port };
+}
+
+// ---- Upgrade ----------------------------------------------------------------------------
+
+function onUpgrade(ctx: ProxyContext, tracker: ConnectionTracker, req: http.IncomingMessage, socket: net.Socket): void {
+  if (tracker.isRefusing(socket)) return endRaw(socket, 503, {}, 'temporal-sandbox: too many connections\n');
+  if (!basicAuthMatches(ctx, req.headers['proxy-authorization'])) return endRaw(socket, 407, AUTH_HEADERS, AUTH_BODY);
+  const parsed = parseRequestTarget(req.url ?? '', req.headers.host);
+  const a =
+    parsed.kind === 'http'
+      ? startAttempt('http', parsed.target.host, parsed.target.port)
+      : startAttempt('http', parsed.host, parsed.port);
+  // A relayed upgrade would be a tunnel nobody decided on as one: refuse it outright.
+  recordDenied(ctx, a, { reason: 'unsupported' });
+  endRaw(socket, 501, { 'X-Sandbox-Refusal': 'unsupported' }, refusalBody(a, { reason: 'unsupported' }));
+}
+
+// ---- answers ----------------------------------------------------------------------------
+
+const AUTH_HEADERS = { 'Proxy-Authenticate': 'Basic realm="temporal-sandbox"' };
+const AUTH_BODY = 'temporal-sandbox: proxy authentication required\n';
+
+function refusalHeaders(r: Refusal): Record<string, string> {
+  return { 'X-Sandbox-Refusal': r.reason };
+}
+
+function refusalBody(a: Attempt, r: Pick<Refusal, 'reason' | 'rule'>): string {
+  // The record's host may be raw (malformed); keep the body one printable line.
+  const host = hostPort(a.host, a.port).replace(/[^\x20-\x7e]/g, '?');
+  return `temporal-sandbox: refused ${host}: ${r.reason}${r.rule ? ` (${r.rule})` : ''}\n`;
+}
+
+function refuseRaw(ctx: ProxyContext, socket: net.Socket, a: Attempt, reason: RefusalReason): void {
+  recordDenied(ctx, a, { reason });
+  endRaw(socket, STATUS_FOR[reason], { 'X-Sandbox-Refusal': reason }, refusalBody(a, { reason }));
+}
+
+/** Answer on a socket node:http has let go of (CONNECT, Upgrade, parse errors), then close. */
+function endRaw(socket: net.Socket, status: number, headers: Record<string, string>, body: string): void {
+  let head = `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\n`;
+  for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
+  head += `Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
+  socket.on('error', noop);
+  // Half-close and keep reading: destroying at once could reset the connection before the
+  // client has read the answer. The client closes its side, or the timeout ends it.
+  socket.end(head + body);
+  socket.resume();
+  socket.setTimeout(5_000, () => socket.destroy());
+}
+
+function sendRes(res: http.ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+  if (res.headersSent) return void res.destroy();
+  // A refused request ends its connection: its body (if any) was never read.
+  res.shouldKeepAlive = false;
+  res.writeHead(status, { ...headers, 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+  res.end(body);
+}
+
+function authorityFor(t: Target): string {
+  const host = t.kind === 'ipv6' ? `[${t.host}]` : t.host;
+  return t.port === 80 ? host : `${host}:${t.port}`;
+}
+
+function connectionTokens(value: string | string[] | undefined): Set<string> {
+  const out = new Set<string>();
+  if (!value) return out;
+  for (const v of Array.isArray(value) ? value : [value]) {
+    for (const t of v.split(',')) {
+      const k = t.trim().toLowerCase();
+      if (k) out.add(k);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,193 @@
+// The path every proxied connection takes, whichever protocol asked for it:
+// decide (name) -> resolve once -> decide (addresses) -> dial the address that passed ->
+// splice both ways -> record when it closes. Kept free of per-chunk JavaScript: after the
+// handshake the bytes move through plain pipe() and the kernel, which is what keeps the
+// tunnel near loopback speed.
+
+import * as net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { decide } from '../policy';
+import type { HostKind } from '../policy';
+import type { ConnectionRecord, RefusalReason } from '../types';
+import type { ProxyContext } from './context';
+import type { ConnectionTracker } from './server';
+
+/** One connection attempt, from the moment the client named its target. */
+export type Attempt = {
+  proxy: 'http' | 'socks5';
+  at: string;
+  t0: number;
+  /** Canonical host when it canonicalized; the raw text (cut) otherwise. */
+  host: string;
+  port: number;
+};
+
+export function startAttempt(proxy: Attempt['proxy'], host: string, port: number): Attempt {
+  return { proxy, at: new Date().toISOString(), t0: performance.now(), host: host.slice(0, 255), port };
+}
+
+export type Refusal = {
+  reason: RefusalReason;
+  rule?: string;
+  address?: string;
+  message: string;
+  /** errno code of a failed dial (ECONNREFUSED...), for SOCKS reply codes. */
+  code?: string;
+};
+
+export function recordDenied(ctx: ProxyContext, a: Attempt, r: Omit<Refusal, 'message' | 'code'>): void {
+  const rec: ConnectionRecord = { at: a.at, proxy: a.proxy, host: a.host, port: a.port };
+  if (r.address !== undefined) rec.address = r.address;
+  rec.reason = r.reason;
+  if (r.rule !== undefined) rec.rule = r.rule;
+  ctx.log.add('denied', rec);
+}
+
+export type Opened =
+  | { kind: 'open'; upstream: net.Socket; address: string; rule?: string }
+  | { kind: 'refused'; refusal: Refusal }
+  /** The client went away, or the proxy is closing: nothing to answer, nothing to record. */
+  | { kind: 'gone' };
+
+/**
+ * Decide, resolve, decide again and dial. Denied records are written here; the caller only
+ * turns the refusal into its protocol's answer. `client` is watched so that a client that
+ * leaves mid-way does not leave an upstream behind.
+ */
+export async function openUpstream(
+  ctx: ProxyContext,
+  tracker: ConnectionTracker,
+  a: Attempt,
+  kind: HostKind,
+  client: net.Socket,
+): Promise<Opened> {
+  const refuse = (r: Refusal): Opened => {
+    recordDenied(ctx, a, r);
+    return { kind: 'refused', refusal: r };
+  };
+
+  let d = decide(ctx.policy, { host: a.host, kind, port: a.port }, ctx.self);
+  if (kind === 'name' && d.allowed && d.address === undefined) {
+    let addresses: string[];
+    try {
+      addresses = await ctx.resolve(a.host);
+    } catch (err) {
+      if (client.destroyed || tracker.isClosing) return { kind: 'gone' };
+      return refuse({ reason: 'resolve-failed', message: `cannot resolve ${a.host}: ${errText(err)}` });
+    }
+    if (client.destroyed || tracker.isClosing) return { kind: 'gone' };
+    d = decide(ctx.policy, { host: a.host, kind, port: a.port, addresses }, ctx.self);
+  }
+  if (!d.allowed) return refuse({ reason: d.reason, rule: d.rule, address: d.address, message: d.message });
+
+  const address = d.address ?? a.host;
+  try {
+    const upstream = await dial(tracker, address, a.port, ctx.limits.connectTimeoutMs);
+    if (client.destroyed || tracker.isClosing) {
+      upstream.destroy();
+      return { kind: 'gone' };
+    }
+    return { kind: 'open', upstream, address, rule: d.rule };
+  } catch (err) {
+    if (client.destroyed || tracker.isClosing) return { kind: 'gone' };
+    return refuse({
+      reason: 'upstream-failed',
+      rule: d.rule,
+      address,
+      message: `cannot connect to ${hostPort(address, a.port)}: ${errText(err)}`,
+      code: (err as NodeJS.ErrnoException).code,
+    });
+  }
+}
+
+/** Connect to an IP literal (never a name: nothing is resolved twice), within timeoutMs. */
+function dial(tracker: ConnectionTracker, address: string, port: number, timeoutMs: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: address, port, allowHalfOpen: true, noDelay: true });
+    tracker.trackUpstream(s);
+    const fail = (err: Error): void => {
+      done();
+      s.destroy();
+      reject(err);
+    };
+    const onError = (err: Error): void => fail(err);
+    const onTimeout = (): void => fail(Object.assign(new Error(`timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+    const onClose = (): void => fail(new Error('closed before connecting'));
+    const onConnect = (): void => {
+      done();
+      s.setTimeout(0);
+      resolve(s);
+    };
+    const done = (): void => {
+      s.removeListener('error', onError);
+      s.removeListener('timeout', onTimeout);
+      s.removeListener('close', onClose);
+      s.removeListener('connect', onConnect);
+    };
+    s.setTimeout(timeoutMs);
+    s.once('error', onError);
+    s.once('timeout', onTimeout);
+    s.once('close', onClose);
+    s.once('connect', onConnect);
+  });
+}
+
+/**
+ * Join client and upstream. `head` is what the client sent after its request (it goes first).
+ * Half-close travels through (pipe's end() on the other side, allowHalfOpen on both); an
+ * abort on either side destroys the other; the client's socket timeout is the idle timeout
+ * (it is refreshed by traffic in both directions, as both pass through the client socket).
+ */
+export function splice(
+  ctx: ProxyContext,
+  a: Attempt,
+  opened: { upstream: net.Socket; address: string; rule?: string },
+  client: net.Socket,
+  head?: Buffer,
+): void {
+  const { upstream } = opened;
+  client.setNoDelay(true);
+  client.on('error', ignore);
+  upstream.on('error', ignore);
+
+  let closed = 0;
+  const onClose = (x: net.Socket, y: net.Socket) => (): void => {
+    // A clean close means both directions finished; then y finishes by itself (its pending
+    // writes still flush). Anything else is an abort, and y must not linger.
+    if (!(x.readableEnded && x.writableFinished)) y.destroy();
+    if (++closed === 2) {
+      const rec: ConnectionRecord = {
+        at: a.at,
+        proxy: a.proxy,
+        host: a.host,
+        port: a.port,
+        address: opened.address,
+      };
+      if (opened.rule !== undefined) rec.rule = opened.rule;
+      rec.bytesUp = upstream.bytesWritten;
+      rec.bytesDown = upstream.bytesRead;
+      rec.durationMs = Math.round(performance.now() - a.t0);
+      ctx.log.add('allowed', rec);
+    }
+  };
+  client.once('close', onClose(client, upstream));
+  upstream.once('close', onClose(upstream, client));
+
+  client.setTimeout(ctx.limits.idleTimeoutMs);
+  client.once('timeout', () => client.destroy());
+
+  if (head && head.length > 0) upstream.write(head);
+  client.pipe(upstream);
+  upstream.pipe(client);
+}
+
+export function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function errText(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return e && typeof e === 'object' ? e.code ?? e.message : String(err);
+}
+
+function ignore(): void {}
