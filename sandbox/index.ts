@@ -1,0 +1,7 @@
+// temporal-sandbox: the Temporal-free core.
+export * from './errors';
+export * from './types';
+export * from './policy';
+export { runSandboxed, type RunOptions } from './run/run';
+export { parseResolveAnswers } from './run/options';
+export { BACKENDS } from './run/backends';

@@ -1,0 +1,90 @@
+// The command line exactly as DESIGN section 7 gives it, run as a real child process.
+import { accessSync, constants } from 'node:fs';
+import { parseJson, REPO, runCli } from '../support/cli';
+import { startHttpUpstream, type Upstream } from '../support/upstream';
+
+let plain: Upstream;
+beforeAll(async () => {
+  plain = await startHttpUpstream('plain');
+});
+afterAll(() => plain.close());
+
+test('the issue\'s example: an allowed name reaches the loopback server, any other name is refused and recorded', async () => {
+  const r = await runCli([
+    'run', '--network', 'allowlist', '--allow', 'api.example.test', '--allow', '127.0.0.1/32',
+    '--resolve', 'api.example.test=127.0.0.1', '--json', '--',
+    'sh', '-c', `curl -s http://api.example.test:${plain.port}/; curl -s http://elsewhere.example.test:${plain.port}/`,
+  ]);
+  expect(r.code).toBe(0);
+  const result = parseJson(r);
+  expect(result.stdout).toContain('hello from plain /');
+  expect(result.allowed).toEqual([expect.objectContaining({ host: 'api.example.test', port: plain.port, address: '127.0.0.1' })]);
+  expect(result.denied).toEqual([expect.objectContaining({ host: 'elsewhere.example.test', reason: 'not-allowlisted' })]);
+  expect(Object.keys(result).sort()).toEqual([
+    'allowed', 'backend', 'denied', 'durationMs', 'exitCode', 'policy', 'recordsDropped', 'signal', 'stderr',
+    'stderrBytes', 'stderrTruncated', 'stdout', 'stdoutBytes', 'stdoutTruncated', 'termination',
+  ]);
+});
+
+test('without --json the output passes through, denials are summarised on stderr, the exit status is the command\'s', async () => {
+  const r = await runCli([
+    'run', '--network', 'allowlist', '--allow', '*.example.test', '--deny', 'bad.example.test',
+    '--', 'sh', '-c', 'echo out; echo err >&2; curl -s http://bad.example.test/ >/dev/null; exit 7',
+  ]);
+  expect(r.code).toBe(7);
+  expect(r.stdout).toBe('out\n');
+  expect(r.stderr).toContain('err\n');
+  expect(r.stderr).toMatch(/temporal-sandbox: refused 1 connection:\ntemporal-sandbox: {3}bad\.example\.test:80 denylisted \(rule bad\.example\.test\) via http/);
+});
+
+test.each([
+  [['run', '--network', 'allowlist', '--allow', '10/8', '--', 'true'], /10\/8/],
+  [['run', '--network', 'allowlist', '--allow', 'EXAMPLE.com', '--', 'true'], /example\.com/],
+  [['run', '--network', 'sideways', '--', 'true'], /sideways/],
+  [['run', '--allow', '@nope', '--network', 'allowlist', '--', 'true'], /@nope/],
+  [['run', '--frobnicate', '--', 'true'], /frobnicate/],
+  [['run', 'true'], /after --|--/],
+  [['run', '--'], /no command/],
+  [['run', '--resolve', 'x.test', '--', 'true'], /NAME=ADDRESS/],
+  [['run', '--timeout', 'soon', '--', 'true'], /--timeout/],
+  [['run', '--backend', 'docker', '--', 'true'], /docker/],
+  [['run', '--cwd', '/no/such/dir', '--', 'true'], /not an existing directory/],
+])('bad input %j exits 125 with one line naming the problem', async (args, pattern) => {
+  const r = await runCli(args as string[]);
+  expect(r.code).toBe(125);
+  expect(r.stdout).toBe('');
+  expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  expect(r.stderr).toMatch(/^temporal-sandbox: /);
+  expect(r.stderr).toMatch(pattern);
+});
+
+test('a missing backend program is named with what to install', async () => {
+  const r = await runCli(['run', '--', 'true'], { env: { ...process.env, PATH: '/nonexistent' } });
+  expect(r.code).toBe(125);
+  expect(r.stderr).toMatch(/apt-get install bubblewrap/);
+});
+
+test('timeout exits 124 and says so', async () => {
+  const r = await runCli(['run', '--timeout', '0.5', '--', 'sleep', '30']);
+  expect(r.code).toBe(124);
+  expect(r.stderr).toMatch(/timed out/);
+});
+
+describe('unprivileged', () => {
+  const nobody = 65534;
+  test('backend userns works for a user without privileges', async () => {
+    // The checkout must be readable by that user (it is, under /work or /tmp; CI clones there).
+    accessSync(REPO, constants.R_OK);
+    const r = await runCli(
+      ['run', '--backend', 'userns', '--network', 'allowlist', '--allow', 'api.example.test', '--allow', '127.0.0.1/32',
+        '--resolve', 'api.example.test=127.0.0.1', '--json', '--',
+        'sh', '-c', `id -u; curl -s http://api.example.test:${plain.port}/unpriv`],
+      { uid: nobody, gid: nobody, env: { PATH: process.env.PATH, HOME: '/tmp' } },
+    );
+    const result = parseJson(r);
+    expect(result.backend).toBe('userns');
+    expect(result.stdout).toContain('0\n'); // root inside its own user namespace only
+    expect(result.stdout).toContain('hello from plain /unpriv');
+    expect(result.allowed).toHaveLength(1);
+  });
+});
