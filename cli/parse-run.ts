@@ -1,0 +1,71 @@
+// `temporal-sandbox run` arguments (DESIGN section 7) -> RunOptions.
+import { parseArgs } from 'node:util';
+import { SandboxInputError } from '../sandbox/errors';
+import type { NetworkMode, Backend } from '../sandbox/types';
+import { parseResolveAnswers, type RunOptions } from '../sandbox/run/options';
+
+export type RunCommand = { options: RunOptions; json: boolean; help: boolean };
+
+export function parseRunArgs(argv: readonly string[]): RunCommand {
+  const dash = argv.indexOf('--');
+  const ours = dash === -1 ? argv : argv.slice(0, dash);
+  const command = dash === -1 ? [] : argv.slice(dash + 1);
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...ours],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        network: { type: 'string' },
+        allow: { type: 'string', multiple: true },
+        deny: { type: 'string', multiple: true },
+        'proxy-url': { type: 'string' },
+        'socks-url': { type: 'string' },
+        backend: { type: 'string' },
+        resolve: { type: 'string', multiple: true },
+        timeout: { type: 'string' },
+        env: { type: 'string', multiple: true },
+        cwd: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    const message = (err as Error).message.split('\n')[0];
+    const hint = /positional/i.test(message) ? ': put the command after --' : '';
+    throw new SandboxInputError(`${message}${hint} (see temporal-sandbox run --help)`);
+  }
+  if (values.help) return { options: { command: ['true'] }, json: false, help: true };
+  if (command.length === 0) {
+    throw new SandboxInputError('no command: write temporal-sandbox run [options] -- COMMAND [ARG...]');
+  }
+  const env: Record<string, string> = {};
+  for (const pair of values.env ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new SandboxInputError(`--env ${JSON.stringify(pair)}: write KEY=VALUE`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  let timeoutSeconds: number | undefined;
+  if (values.timeout !== undefined) {
+    timeoutSeconds = Number(values.timeout);
+    if (!/^\d+(\.\d+)?$/.test(values.timeout) || !(timeoutSeconds > 0)) {
+      throw new SandboxInputError(`--timeout ${JSON.stringify(values.timeout)}: give a positive number of seconds`);
+    }
+  }
+  const options: RunOptions = {
+    command,
+    networkMode: (values.network ?? 'blocked') as NetworkMode,
+    networkAllowlist: values.allow,
+    networkDenylist: values.deny,
+    networkProxyUrl: values['proxy-url'],
+    networkSocksUrl: values['socks-url'],
+    backend: (values.backend ?? 'bubblewrap') as Backend,
+    resolveStatic: parseResolveAnswers(values.resolve ?? []),
+    timeoutSeconds,
+    env,
+    cwd: values.cwd,
+    inheritEnv: true,
+  };
+  return { options, json: values.json ?? false, help: false };
+}
