@@ -1,0 +1,148 @@
+// `npm run bench`: every figure of DESIGN section 9 measured side by side in one run, as medians,
+// printed as a table (and written as JSON with --json FILE). Targets are printed beside them.
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { runSandboxed } from '../sandbox';
+import { median, spawnBare, startPeerServer, startSocat } from './support';
+
+const PEER = path.join(__dirname, 'peer.js');
+const NODE = process.execPath;
+const args = process.argv.slice(2);
+const jsonFile = args.includes('--json') ? args[args.indexOf('--json') + 1] ?? 'bench-results.json' : null;
+const quick = args.includes('--quick');
+
+type Row = { figure: string; value: string; target: string; ok: boolean | null };
+const rows: Row[] = [];
+const figures: Record<string, unknown> = {};
+
+function report(figure: string, value: string, target: string, ok: boolean | null): void {
+  rows.push({ figure, value, target, ok });
+  process.stderr.write(`  ${figure}: ${value}\n`);
+}
+
+const ALLOW = {
+  networkMode: 'allowlist' as const,
+  networkAllowlist: ['peer.bench.test', '127.0.0.1/32'],
+  resolveStatic: new Map([['peer.bench.test', ['127.0.0.1']]]),
+};
+
+async function overhead(): Promise<void> {
+  const reps = quick ? 40 : 300;
+  const bare: number[] = [];
+  const blocked: number[] = [];
+  const allowlist: number[] = [];
+  const time = async (fn: () => Promise<unknown>) => {
+    const t = process.hrtime.bigint();
+    await fn();
+    return Number(process.hrtime.bigint() - t) / 1e6;
+  };
+  for (let i = 0; i < 10; i++) await runSandboxed({ command: ['true'], ...ALLOW }); // warm up
+  // Interleaved, so that drift on a busy 2-core machine hits all three alike.
+  for (let i = 0; i < reps; i++) {
+    bare.push(await time(() => spawnBare(['true'])));
+    blocked.push(await time(() => runSandboxed({ command: ['true'] })));
+    allowlist.push(await time(() => runSandboxed({ command: ['true'], ...ALLOW })));
+  }
+  const b = median(bare);
+  const dBlocked = median(blocked) - b;
+  const dAllow = median(allowlist) - b;
+  figures.overhead = { reps, bareMs: b, blockedMs: median(blocked), allowlistMs: median(allowlist), blockedExtraMs: dBlocked, allowlistExtraMs: dAllow };
+  report('per-run overhead, blocked (bubblewrap) over a bare spawn of true', `+${dBlocked.toFixed(2)} ms (bare ${b.toFixed(2)} ms)`, '<= 3 ms', dBlocked <= 3);
+  report('per-run overhead, allowlist (bubblewrap + proxy pair) over a bare spawn', `+${dAllow.toFixed(2)} ms`, '<= 5 ms', dAllow <= 5);
+}
+
+/** Runs the peer client inside a sandbox (allowlist), returning its one JSON line. */
+async function inSandbox(peerArgs: string[]): Promise<any> {
+  const result = await runSandboxed({ command: [NODE, PEER, ...peerArgs], ...ALLOW, timeoutSeconds: 600 });
+  if (result.exitCode !== 0) throw new Error(`peer in sandbox failed: ${result.stderr}`);
+  return JSON.parse(result.stdout);
+}
+
+function onHost(peerArgs: string[]): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(NODE, [PEER, ...peerArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`peer exited ${code}`))));
+  });
+}
+
+async function throughput(serverPort: number): Promise<void> {
+  const bytes = quick ? 256 << 20 : 1 << 30;
+  const reps = quick ? 1 : 3;
+  const socat = await startSocat(serverPort);
+  const gbps = (r: { ms: number; bytes: number }) => {
+    if (r.bytes !== bytes) throw new Error(`throughput run moved ${r.bytes} of ${bytes} bytes`);
+    return (bytes / (r.ms / 1000)) / 1e9;
+  };
+  const results: Record<string, number[]> = { direct: [], socat: [], connect: [], socks: [] };
+  try {
+    for (let i = 0; i < reps; i++) {
+      results.direct.push(gbps(await onHost(['throughput', '127.0.0.1', String(serverPort), String(bytes), 'direct'])));
+      results.socat.push(gbps(await onHost(['throughput', '127.0.0.1', String(socat.port), String(bytes), 'direct'])));
+      results.connect.push(gbps(await inSandbox(['throughput', 'peer.bench.test', String(serverPort), String(bytes), 'connect'])));
+      results.socks.push(gbps(await inSandbox(['throughput', 'peer.bench.test', String(serverPort), String(bytes), 'socks'])));
+    }
+  } finally {
+    socat.close();
+  }
+  const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)]));
+  figures.throughput = { bytes, reps, gbytesPerSecond: m };
+  for (const via of ['connect', 'socks'] as const) {
+    const ratio = m[via] / m.direct;
+    report(
+      `tunnel throughput, ${via === 'connect' ? 'HTTP CONNECT' : 'SOCKS5'}, ${bytes >> 20} MiB`,
+      `${m[via].toFixed(2)} GB/s = ${ratio.toFixed(2)} of direct (${m.direct.toFixed(2)}), ${(m[via] / m.socat).toFixed(2)} of socat (${m.socat.toFixed(2)})`,
+      '>= 0.6 of direct, >= socat',
+      ratio >= 0.6 && m[via] >= m.socat,
+    );
+  }
+}
+
+async function latency(serverPort: number): Promise<void> {
+  const count = quick ? 50 : 300;
+  const direct = await onHost(['latency', '127.0.0.1', String(serverPort), String(count), 'direct']);
+  const connect = await inSandbox(['latency', 'peer.bench.test', String(serverPort), String(count), 'connect']);
+  const socks = await inSandbox(['latency', 'peer.bench.test', String(serverPort), String(count), 'socks']);
+  // The first samples pay for JIT warm-up on both sides: drop a tenth.
+  const m = (r: { samplesMs: number[] }) => median(r.samplesMs.slice(Math.floor(count / 10)));
+  figures.latency = { count, directMs: m(direct), connectMs: m(connect), socksMs: m(socks) };
+  for (const [name, r] of [['HTTP CONNECT', connect], ['SOCKS5', socks]] as const) {
+    const extra = m(r) - m(direct);
+    report(`added connect latency (connect + first byte), ${name}`, `+${extra.toFixed(3)} ms (direct ${m(direct).toFixed(3)} ms)`, '<= 1 ms', extra <= 1);
+  }
+}
+
+async function fanout(serverPort: number): Promise<void> {
+  const count = 1000;
+  const r = await inSandbox(['fanout', 'peer.bench.test', String(serverPort), String(count), 'connect']);
+  figures.fanout = { count, ...r };
+  report(`${count} concurrent CONNECT tunnels in one run`, `${r.ok} ok, ${r.errors} errors in ${r.ms.toFixed(0)} ms`, '0 errors', r.errors === 0 && r.ok === count);
+}
+
+async function main(): Promise<void> {
+  process.stderr.write(`temporal-sandbox bench${quick ? ' (quick)' : ''}: measuring...\n`);
+  await overhead();
+  const server = await startPeerServer(PEER);
+  try {
+    await latency(server.port);
+    await fanout(server.port);
+    await throughput(server.port);
+  } finally {
+    server.close();
+  }
+  const width = Math.max(...rows.map((r) => r.figure.length));
+  const valueWidth = Math.max(...rows.map((r) => r.value.length));
+  const lines = rows.map((r) => `${r.figure.padEnd(width)}  ${r.value.padEnd(valueWidth)}  target ${r.target.padEnd(28)} ${r.ok === null ? '' : r.ok ? 'met' : 'MISSED'}`);
+  process.stdout.write(`\n${lines.join('\n')}\n`);
+  if (jsonFile) {
+    writeFileSync(jsonFile, JSON.stringify({ at: new Date().toISOString(), figures, rows }, null, 2));
+    process.stdout.write(`figures written to ${jsonFile}\n`);
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${err.stack ?? err}\n`);
+  process.exit(1);
+});
