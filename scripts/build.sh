@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Compiles the TypeScript (tsc writes dist/) and the in-namespace helper (cc writes dist/native/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x node_modules/.bin/tsc ]; then
+  echo "build: dependencies missing: run npm ci first" >&2
+  exit 1
+fi
+CC_BIN="${CC:-$(command -v cc || command -v gcc || true)}"
+if [ -z "$CC_BIN" ]; then
+  echo "build: no C compiler for the sandbox helper: apt-get install gcc" >&2
+  exit 1
+fi
+rm -rf dist
+node_modules/.bin/tsc -p tsconfig.json
+mkdir -p dist/native
+"$CC_BIN" -O2 -Wall -Wextra -Werror -o dist/native/sandbox-init native/sandbox-init.c

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Brings a fresh Linux machine to the point where the tests and the demo run: system packages
+# (installed when run as root, otherwise named), npm dependencies, and the build.
+# Idempotent and quiet when there is nothing to do.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# program -> Debian package
+declare -A PACKAGES=(
+  [bwrap]=bubblewrap [unshare]=util-linux [setpriv]=util-linux [curl]=curl [python3]=python3
+  [cc]=gcc [openssl]=openssl [socat]=socat [git]=git
+)
+missing=()
+for program in "${!PACKAGES[@]}"; do
+  command -v "$program" >/dev/null 2>&1 || missing+=("${PACKAGES[$program]}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing ${missing[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "setup: missing system packages: ${missing[*]}" >&2
+    echo "setup: install them first, e.g.: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "setup: Node.js 20 or later is needed (found $(node --version))" >&2
+  exit 1
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+bash scripts/build.sh
