@@ -2,6 +2,7 @@
  * sandbox-init: the one small process temporal-sandbox starts inside a run's namespaces.
  *
  *   sandbox-init [--lo-up] [--listen PORT]... [--die-with-parent] -- COMMAND [ARG...]
+ *   sandbox-init [--lo-up] [--listen PORT]... --spec-fd FD
  *   sandbox-init --exec-with-parent-death -- PROGRAM [ARG...]
  *
  * Why it exists (see README, "How a run works"):
@@ -13,6 +14,10 @@
  *  - It supervises the command: forwards SIGTERM/SIGINT/SIGQUIT to every process of the run, reaps
  *    orphans when it is PID 1, kills whatever is left when the command ends, and reports the exact
  *    wait status (exit code or signal) to the worker, which a shell-style exit code cannot.
+ *  - --spec-fd FD: set everything up, say {"sandboxReady":true}, then read the command from FD
+ *    (NUL-terminated strings: argc, argv..., envc, env..., cwd) and run it with exactly that
+ *    environment. This is what lets the worker start a run's namespaces before the run is asked
+ *    for (a warm sandbox): the expensive part is done ahead, the command arrives later.
  *  - --exec-with-parent-death sets PR_SET_PDEATHSIG(SIGKILL) and execs PROGRAM: util-linux unshare
  *    has no --die-with-parent, so the worker's death must reach it this way.
  */
@@ -126,28 +131,74 @@ static void exec_command(char **argv) {
   _exit(code);
 }
 
+/* The command spec of --spec-fd: read to EOF, then split into NUL-terminated strings. */
+#define MAX_SPEC (16 << 20)
+static char *next_string(char **p, char *end) {
+  char *s = *p, *z = memchr(s, 0, (size_t)(end - s));
+  if (!z) { errno = EINVAL; die("command spec is truncated"); }
+  *p = z + 1;
+  return s;
+}
+
+static char **read_spec(int fd, char ***env_out, char **cwd_out) {
+  size_t cap = 1 << 16, len = 0;
+  char *buf = malloc(cap);
+  if (!buf) die("malloc");
+  for (;;) {
+    if (len == cap) {
+      if (cap >= MAX_SPEC) { errno = E2BIG; die("command spec"); }
+      cap *= 2;
+      buf = realloc(buf, cap);
+      if (!buf) die("realloc");
+    }
+    ssize_t n = read(fd, buf + len, cap - len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) die("read command spec");
+    if (n == 0) break;
+    len += (size_t)n;
+  }
+  close(fd);
+  if (len == 0) _exit(0); /* a warm sandbox that was never used: leave quietly */
+  char *p = buf, *end = buf + len;
+#define NEXT() next_string(&p, end)
+  long argc = strtol(NEXT(), NULL, 10);
+  if (argc <= 0 || argc > 1 << 20) { errno = EINVAL; die("command spec argc"); }
+  char **argv = calloc((size_t)argc + 1, sizeof *argv);
+  for (long k = 0; k < argc; k++) argv[k] = NEXT();
+  long envc = strtol(NEXT(), NULL, 10);
+  if (envc < 0 || envc > 1 << 20) { errno = EINVAL; die("command spec envc"); }
+  char **env = calloc((size_t)envc + 1, sizeof *env);
+  for (long k = 0; k < envc; k++) env[k] = NEXT();
+  *cwd_out = NEXT();
+  *env_out = env;
+#undef NEXT
+  return argv;
+}
+
 static int usage(void) {
   fprintf(stderr,
           "usage: sandbox-init [--lo-up] [--listen PORT]... [--die-with-parent] -- COMMAND [ARG...]\n"
+          "       sandbox-init [--lo-up] [--listen PORT]... --spec-fd FD\n"
           "       sandbox-init --exec-with-parent-death -- PROGRAM [ARG...]\n");
   return 125;
 }
 
 int main(int argc, char **argv) {
-  int want_lo = 0, die_with_parent = 0, exec_only = 0, nlisten = 0, ports[MAX_LISTEN];
+  int want_lo = 0, die_with_parent = 0, exec_only = 0, nlisten = 0, ports[MAX_LISTEN], spec_fd = -1;
   int i = 1;
   for (; i < argc; i++) {
     if (!strcmp(argv[i], "--")) { i++; break; }
     if (!strcmp(argv[i], "--lo-up")) want_lo = 1;
     else if (!strcmp(argv[i], "--die-with-parent")) die_with_parent = 1;
     else if (!strcmp(argv[i], "--exec-with-parent-death")) exec_only = 1;
+    else if (!strcmp(argv[i], "--spec-fd") && i + 1 < argc) spec_fd = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--listen") && i + 1 < argc && nlisten < MAX_LISTEN) {
       int p = atoi(argv[++i]);
       if (p <= 0 || p > 65535) return usage();
       ports[nlisten++] = p;
     } else return usage();
   }
-  if (i >= argc) return usage();
+  if (i >= argc && spec_fd < 0) return usage();
   char **command = argv + i;
 
   if (exec_only) {
@@ -169,6 +220,18 @@ int main(int argc, char **argv) {
     if (channel < 0) { errno = EBADF; die("no IPC channel for --listen"); }
     send_line(channel, line, s);
     close(s); /* the worker holds the only copy now: the command cannot accept on it */
+  }
+
+  if (spec_fd >= 0) {
+    if (channel >= 0) send_line(channel, "{\"sandboxReady\":true}\n", -1);
+    char **env, *cwd;
+    command = read_spec(spec_fd, &env, &cwd);
+    environ = env; /* execvp searches the command's own PATH */
+    if (*cwd && chdir(cwd) < 0) {
+      fprintf(stderr, "temporal-sandbox: cannot enter '%s': %s\n", cwd, strerror(errno));
+      if (channel >= 0) send_line(channel, "{\"sandboxExit\":{\"code\":125}}\n", -1);
+      _exit(125);
+    }
   }
 
   struct sigaction sa;

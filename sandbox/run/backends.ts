@@ -20,8 +20,9 @@ export type LaunchPlan = {
   /** Fresh network namespace (blocked, allowlist) or the host network (open). */
   isolateNetwork: boolean;
   /** Ports to listen on inside the namespace, handed back to the worker. */
-  listen: number[];
-  command: readonly string[];
+  listen: readonly number[];
+  /** The fd sandbox-init reads the command from (it arrives after the namespaces are up). */
+  specFd: number;
 };
 
 export function assertBackend(value: unknown): Backend {
@@ -74,6 +75,7 @@ function helperArgs(plan: LaunchPlan, loUp: boolean): string[] {
   const args: string[] = [];
   if (loUp) args.push('--lo-up');
   for (const port of plan.listen) args.push('--listen', String(port));
+  args.push('--spec-fd', String(plan.specFd));
   return args;
 }
 
@@ -88,7 +90,7 @@ export function launchFor(plan: LaunchPlan): Launch {
           '--unshare-pid', '--as-pid-1', '--proc', '/proc',
           ...(plan.isolateNetwork ? ['--unshare-net'] : []),
           '--die-with-parent', '--new-session',
-          '--', helper, ...helperArgs(plan, false), '--', ...plan.command,
+          '--', helper, ...helperArgs(plan, false),
         ],
         pidNamespace: true,
       };
@@ -102,11 +104,11 @@ export function launchFor(plan: LaunchPlan): Launch {
           which('unshare')!, '--user', '--map-root-user',
           ...(plan.isolateNetwork ? ['--net'] : []),
           '--pid', '--fork', '--kill-child', '--mount-proc',
-          '--', helper, ...helperArgs(plan, plan.isolateNetwork), '--', ...plan.command,
+          '--', helper, ...helperArgs(plan, plan.isolateNetwork),
         ],
         pidNamespace: true,
       };
     case 'none':
-      return { file: helper, args: ['--die-with-parent', '--', ...plan.command], pidNamespace: false };
+      return { file: helper, args: ['--die-with-parent', ...helperArgs(plan, false)], pidNamespace: false };
   }
 }

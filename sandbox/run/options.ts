@@ -6,6 +6,7 @@ import { canonicalizeHost, isHostProblem, type NetworkCeiling, type PerCallNetwo
 import type { ProxyLimits } from '../proxy/context';
 import type { Backend } from '../types';
 import { assertBackend } from './backends';
+import type { WarmPool } from './warm-pool';
 
 export type RunOptions = NetworkCeiling & {
   /** argv of the command; nothing is interpreted by a shell unless you run one. */
@@ -36,6 +37,8 @@ export type RunOptions = NetworkCeiling & {
   signal?: AbortSignal;
   /** Every chunk of output as it arrives (the CLI passes it through; the activity heartbeats). */
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+  /** Take the run's namespaces from these warm sandboxes (see createSandboxRunner). */
+  pool?: WarmPool;
 };
 
 export type ValidatedRun = { command: string[]; backend: Backend; cwd: string | undefined; timeoutMs: number | null };

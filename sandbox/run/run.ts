@@ -1,5 +1,4 @@
 // One sandboxed run: policy -> plan -> proxies -> namespace -> command -> result.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type * as net from 'node:net';
 import { constants as osConstants } from 'node:os';
@@ -12,11 +11,12 @@ import { RecordLog } from '../proxy/records';
 import { createResolver } from '../proxy/resolver';
 import { DEFAULT_LIMITS, type ProxyContext } from '../proxy/context';
 import type { Backend, RunResult, Termination } from '../types';
-import { checkBackend, launchFor } from './backends';
+import { checkBackend } from './backends';
 import { createBridge } from './bridge';
 import { commandEnv, type ProxyUrls } from './env';
 import { BoundedOutput, DEFAULT_OUTPUT_LIMIT } from './output';
 import { HTTP_PORT_INSIDE, SOCKS_PORT_INSIDE, planRun, type RunPlan } from './plan';
+import { SandboxProcess, type SandboxShape } from './sandbox-process';
 import { DEFAULT_KILL_GRACE_MS, Terminator } from './terminate';
 import { validateRunOptions, type RunOptions } from './options';
 
@@ -39,30 +39,26 @@ export async function runSandboxed(options: RunOptions): Promise<RunResult> {
   const log = new RecordLog(options.maxRecords);
   const egress = await startEgress(plan, policy, log, options);
 
-  const launch = launchFor({
+  const shape: SandboxShape = {
     backend,
     isolateNetwork: plan.isolateNetwork,
-    listen: plan.listenInside && egress.listeners.size > 0 ? [...egress.listeners.keys()] : [],
-    command: input.command,
-  });
+    listen: plan.listenInside ? [...egress.listeners.keys()] : [],
+  };
   const env = commandEnv({ inherit: options.inheritEnv ?? false, extra: options.env, proxies: egress.urls });
   const stdout = new BoundedOutput(options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT);
   const stderr = new BoundedOutput(options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT);
 
   let stopReason: 'timeout' | 'cancelled' | null = null;
-  let reported: { code?: number; signal?: number } | null = null;
+  let sandbox: SandboxProcess | null = null;
   const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     if (options.signal?.aborted) {
       stopReason = 'cancelled';
       resolve({ code: null, signal: null });
       return;
     }
-    const proc = spawn(launch.file, launch.args, {
-      cwd: input.cwd,
-      env,
-      stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', 'ipc'],
-    });
-    const terminator = new Terminator(proc, launch.pidNamespace, options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
+    sandbox = options.pool?.take(shape) ?? new SandboxProcess(shape);
+    const proc = sandbox.proc;
+    const terminator = new Terminator(proc, sandbox.pidNamespace, options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
     const stop = (why: 'timeout' | 'cancelled') => {
       stopReason ??= why;
       terminator.start();
@@ -71,15 +67,6 @@ export async function runSandboxed(options: RunOptions): Promise<RunResult> {
     const onAbort = () => stop('cancelled');
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
-    proc.on('message', (msg: any, handle: unknown) => {
-      if (msg && typeof msg.sandboxListen === 'number' && handle) {
-        const listener = egress.listeners.get(msg.sandboxListen);
-        if (listener) listener.server.listen(handle as object);
-        else (handle as { close?: () => void }).close?.();
-      } else if (msg && msg.sandboxExit) {
-        reported = msg.sandboxExit;
-      }
-    });
     proc.stdout!.on('data', (chunk: Buffer) => {
       stdout.push(chunk);
       options.onOutput?.('stdout', chunk);
@@ -88,17 +75,18 @@ export async function runSandboxed(options: RunOptions): Promise<RunResult> {
       stderr.push(chunk);
       options.onOutput?.('stderr', chunk);
     });
-    if (proc.stdin) {
-      proc.stdin.on('error', () => {}); // the command may exit without reading its input
-      proc.stdin.end(options.stdin);
-    }
     proc.on('error', (err) => {
       cleanup();
-      reject(new SandboxBackendError(backend, `cannot start ${launch.file}: ${err.message}`));
+      reject(new SandboxBackendError(backend, `cannot start the ${backend} sandbox: ${err.message}`));
     });
     proc.on('close', (code, signal) => {
       cleanup();
       resolve({ code, signal });
+    });
+    sandbox.start({ command: input.command, env, cwd: input.cwd, stdin: options.stdin }, (port, handle) => {
+      const listener = egress.listeners.get(port);
+      if (listener) listener.server.listen(handle);
+      else (handle as { close?: () => void }).close?.();
     });
     function cleanup() {
       if (timer) clearTimeout(timer);
@@ -107,7 +95,7 @@ export async function runSandboxed(options: RunOptions): Promise<RunResult> {
     }
   }).finally(() => egress.close());
 
-  const exit = interpretExit(reported, outcome, stopReason, stderr, backend);
+  const exit = interpretExit((sandbox as SandboxProcess | null)?.exit ?? null, outcome, stopReason, stderr, backend);
   const records = log.snapshot();
   return {
     exitCode: exit.exitCode,

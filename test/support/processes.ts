@@ -20,3 +20,11 @@ export function uniqueMarker(): string {
   // A sleep duration nobody else uses, so `sleep <marker>` names our processes alone.
   return `${1000 + Math.floor(Math.random() * 8000)}.${Math.floor(Math.random() * 1e6)}`;
 }
+
+export function parentOf(pid: number): number | null {
+  try {
+    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+  } catch {
+    return null;
+  }
+}
