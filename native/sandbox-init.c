@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <arpa/inet.h>
 #include <signal.h>
 #include <stdio.h>
@@ -113,6 +114,22 @@ static void send_line(int channel, const char *line, int fd) {
   do n = sendmsg(channel, &msg, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
   if (n < 0 && fd >= 0) die("hand the proxy socket to the worker");
+}
+
+/* Sends the last message and lets the worker read it. Closing a Unix socket with unread data
+ * (Node answers every handle with an ACK we never read) makes the kernel reset the peer, and
+ * Node then drops what it had not read yet: the exit status. So: half-close, read the worker's
+ * side until it closes (it does on our EOF), and only then exit. Bounded, in case it never does. */
+static void send_last(int channel, const char *line) {
+  if (channel < 0) return;
+  send_line(channel, line, -1);
+  shutdown(channel, SHUT_WR);
+  char drain[4096];
+  struct pollfd p = {.fd = channel, .events = POLLIN};
+  while (poll(&p, 1, 5000) > 0) {
+    ssize_t n = read(channel, drain, sizeof drain);
+    if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) break;
+  }
 }
 
 static int channel_fd(void) {
@@ -229,7 +246,7 @@ int main(int argc, char **argv) {
     environ = env; /* execvp searches the command's own PATH */
     if (*cwd && chdir(cwd) < 0) {
       fprintf(stderr, "temporal-sandbox: cannot enter '%s': %s\n", cwd, strerror(errno));
-      if (channel >= 0) send_line(channel, "{\"sandboxExit\":{\"code\":125}}\n", -1);
+      send_last(channel, "{\"sandboxExit\":{\"code\":125}}\n");
       _exit(125);
     }
   }
@@ -277,13 +294,11 @@ int main(int argc, char **argv) {
   if (is_init) kill(-1, SIGKILL);
   else kill(-child, SIGKILL);
 
-  if (channel >= 0) {
-    char line[96];
-    if (WIFSIGNALED(status))
-      snprintf(line, sizeof line, "{\"sandboxExit\":{\"signal\":%d}}\n", WTERMSIG(status));
-    else
-      snprintf(line, sizeof line, "{\"sandboxExit\":{\"code\":%d}}\n", WEXITSTATUS(status));
-    send_line(channel, line, -1);
-  }
+  char line[96];
+  if (WIFSIGNALED(status))
+    snprintf(line, sizeof line, "{\"sandboxExit\":{\"signal\":%d}}\n", WTERMSIG(status));
+  else
+    snprintf(line, sizeof line, "{\"sandboxExit\":{\"code\":%d}}\n", WEXITSTATUS(status));
+  send_last(channel, line);
   return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
