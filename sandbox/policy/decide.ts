@@ -108,7 +108,12 @@ function selfAddresses(self: readonly string[] | undefined): Set<string> {
     const hp = splitHostPort(text);
     if (isHostProblem(hp)) continue;
     const h = canonicalizeHost(hp.host);
-    if (!isHostProblem(h) && h.kind !== 'name') out.add(`${h.host}|${hp.port}`);
+    if (isHostProblem(h) || h.kind === 'name') continue;
+    out.add(`${h.host}|${hp.port}`);
+    // Connecting to the unspecified address reaches the local host (Linux treats 0.0.0.0 and ::
+    // as loopback), so a listener on loopback is also behind those.
+    if (h.host === '127.0.0.1') out.add(`0.0.0.0|${hp.port}`);
+    if (h.host === '::1') out.add(`::|${hp.port}`);
   }
   return out;
 }

@@ -56,11 +56,15 @@ export function createHttpProxy(ctx: ProxyContext): ProxyServer {
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     onRequest(ctx, tracker, req, res).catch(() => res.destroy());
   });
-  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket) => onUpgrade(ctx, tracker, req, socket));
+  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket) => {
+    onUpgrade(ctx, tracker, req, socket).catch(() => socket.destroy());
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     if (socket.writable && !(socket as { _httpMessage?: unknown })._httpMessage) {
-      endRaw(socket, status, {}, `temporal-sandbox: ${http.STATUS_CODES[status]}\n`);
+      // A head node's parser refuses (smuggling shapes, bad bytes) is a malformed request: say so
+      // as every other refusal does. No record: there is no target, and no credential was checked.
+      endRaw(socket, status, status === 400 ? { 'X-Sandbox-Refusal': 'malformed' } : {}, `temporal-sandbox: ${http.STATUS_CODES[status]}\n`);
     } else socket.destroy();
   });
   return makeProxyServer(server, tracker);
@@ -75,6 +79,8 @@ async function onConnect(
   socket: net.Socket,
   head: Buffer,
 ): Promise<void> {
+  await afterPendingResponses(socket);
+  if (socket.destroyed) return;
   if (tracker.isRefusing(socket)) return endRaw(socket, 503, {}, 'temporal-sandbox: too many connections\n');
   if (!basicAuthMatches(ctx, req.headers['proxy-authorization'])) return endRaw(socket, 407, AUTH_HEADERS, AUTH_BODY);
 
@@ -244,7 +250,9 @@ function describe(authority: string, defaultPort: number | undefined): { host: s
 
 // ---- Upgrade ----------------------------------------------------------------------------
 
-function onUpgrade(ctx: ProxyContext, tracker: ConnectionTracker, req: http.IncomingMessage, socket: net.Socket): void {
+async function onUpgrade(ctx: ProxyContext, tracker: ConnectionTracker, req: http.IncomingMessage, socket: net.Socket): Promise<void> {
+  await afterPendingResponses(socket);
+  if (socket.destroyed) return;
   if (tracker.isRefusing(socket)) return endRaw(socket, 503, {}, 'temporal-sandbox: too many connections\n');
   if (!basicAuthMatches(ctx, req.headers['proxy-authorization'])) return endRaw(socket, 407, AUTH_HEADERS, AUTH_BODY);
   const parsed = parseRequestTarget(req.url ?? '', req.headers.host);
@@ -255,6 +263,22 @@ function onUpgrade(ctx: ProxyContext, tracker: ConnectionTracker, req: http.Inco
   // A relayed upgrade would be a tunnel nobody decided on as one: refuse it outright.
   recordDenied(ctx, a, { reason: 'unsupported' });
   endRaw(socket, 501, { 'X-Sandbox-Refusal': 'unsupported' }, refusalBody(a, { reason: 'unsupported' }));
+}
+
+/**
+ * A CONNECT or Upgrade pipelined behind requests still being answered on the same connection:
+ * node hands us the socket at once, but those answers must reach the client first, or their
+ * bytes would land after our status line, inside the tunnel (a desync).
+ */
+async function afterPendingResponses(socket: net.Socket): Promise<void> {
+  for (;;) {
+    const res = (socket as { _httpMessage?: http.ServerResponse | null })._httpMessage;
+    if (!res || res.writableFinished || socket.destroyed) return;
+    await new Promise<void>((resolve) => {
+      res.once('finish', resolve);
+      res.once('close', resolve);
+    });
+  }
 }
 
 // ---- answers ----------------------------------------------------------------------------

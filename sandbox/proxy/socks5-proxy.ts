@@ -43,23 +43,25 @@ function handshake(ctx: ProxyContext, tracker: ConnectionTracker, socket: net.So
   let state: State = 'greeting';
   let buf: Buffer = Buffer.alloc(0);
 
-  const onTimeout = (): void => void socket.destroy();
+  // A deadline for the whole handshake, not an idle timeout: a client trickling one byte at a
+  // time would otherwise hold its slot for (handshake bytes x timeout).
+  const deadline = setTimeout(() => void socket.destroy(), ctx.limits.handshakeTimeoutMs);
   // A client that half-closes before its request is done will never finish it.
   const onEnd = (): void => void socket.destroy();
+  const onClose = (): void => clearTimeout(deadline);
   const onData = (chunk: Buffer): void => {
     buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
     while (!socket.destroyed && step());
   };
-  socket.setTimeout(ctx.limits.handshakeTimeoutMs);
-  socket.on('timeout', onTimeout);
   socket.on('end', onEnd);
   socket.on('data', onData);
+  socket.once('close', onClose);
 
   const stop = (): void => {
     socket.removeListener('data', onData);
     socket.removeListener('end', onEnd);
-    socket.removeListener('timeout', onTimeout);
-    socket.setTimeout(0);
+    socket.removeListener('close', onClose);
+    clearTimeout(deadline);
     // Removing the data listener does not pause a flowing stream; bytes sent early must wait.
     socket.pause();
   };

@@ -1,4 +1,5 @@
 // For a process that runs many commands (a Temporal worker): runs with warm sandboxes.
+import type { ProxyLimits } from '../proxy/context';
 import type { RunResult } from '../types';
 import type { RunOptions } from './options';
 import { runSandboxed } from './run';
@@ -14,13 +15,19 @@ export type SandboxRunner = {
 
 /**
  * `warm`: warm sandboxes kept per shape (0 = every run starts cold). Each serves one run only;
- * a replacement starts as soon as one is taken.
+ * a replacement starts as soon as one is taken. `proxyLimits`: the worker's limits for every
+ * run's proxies (a run's own proxyLimits still override them).
  */
-export function createSandboxRunner(options: { warm?: number } = {}): SandboxRunner {
+export function createSandboxRunner(options: { warm?: number; proxyLimits?: Partial<ProxyLimits> } = {}): SandboxRunner {
   const warm = options.warm ?? 1;
   const pool = warm > 0 ? new WarmPool(warm) : undefined;
   return {
-    run: (runOptions) => runSandboxed({ ...runOptions, pool: runOptions.pool ?? pool }),
+    run: (runOptions) =>
+      runSandboxed({
+        ...runOptions,
+        pool: runOptions.pool ?? pool,
+        proxyLimits: { ...options.proxyLimits, ...runOptions.proxyLimits },
+      }),
     settled: () => pool?.settled() ?? Promise.resolve(),
     close: () => pool?.close(),
   };
