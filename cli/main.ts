@@ -3,6 +3,7 @@ import { constants as osConstants } from 'node:os';
 import { SandboxError } from '../sandbox/errors';
 import { runSandboxed } from '../sandbox/run/run';
 import type { RunResult } from '../sandbox/types';
+import { audit } from './audit';
 import { parseRunArgs } from './parse-run';
 import { USAGE } from './usage';
 
@@ -15,6 +16,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return sub === undefined ? EXIT_USAGE : 0;
   }
+  if (sub === 'audit') return audit(rest);
   if (sub !== 'run') return fail(`unknown command '${sub}': try temporal-sandbox run --help`);
   try {
     const parsed = parseRunArgs(rest);

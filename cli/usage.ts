@@ -1,6 +1,8 @@
 export const USAGE = `usage: temporal-sandbox run [options] -- COMMAND [ARG...]
+       temporal-sandbox audit WORKFLOW_ID [--history FILE] [--json] [--address A] [--namespace N]
 
-Runs COMMAND in a fresh network namespace under a network policy (see README).
+run: runs COMMAND in a fresh network namespace under a network policy (see README).
+audit: prints every sandboxed run of a workflow and every connection it refused (audit --help).
 
   --network blocked|allowlist|open   default blocked
   --allow ENTRY                      repeatable: IP, CIDR, name, *.name, any of them :PORT,
