@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createSandboxRunner, runSandboxed } from '../sandbox';
 import { median, spawnBare, startPeerServer, startSocat } from './support';
+import { temporalFigures } from './temporal';
 
 const PEER = path.join(__dirname, 'peer.js');
 const NODE = process.execPath;
@@ -142,6 +143,7 @@ async function main(): Promise<void> {
   } finally {
     server.close();
   }
+  figures.temporal = await temporalFigures(report, { quick });
   const width = Math.max(...rows.map((r) => r.figure.length));
   const valueWidth = Math.max(...rows.map((r) => r.value.length));
   const lines = rows.map((r) => `${r.figure.padEnd(width)}  ${r.value.padEnd(valueWidth)}  target ${r.target.padEnd(28)} ${r.ok === null ? '' : r.ok ? 'met' : 'MISSED'}`);
