@@ -2,6 +2,7 @@
 // a fresh sandbox, heartbeats progress, ends the process tree on cancellation, and maps outcomes
 // to typed failures (DESIGN 6).
 import { Context } from '@temporalio/activity';
+import type { RunOptions } from '../sandbox/run/options';
 import type { RunResult } from '../sandbox/types';
 import { sandboxErrorToFailure } from '../workflows/failures';
 import { RUN_ACTIVITY, type SandboxRunRequest } from '../workflows/request';
@@ -46,18 +47,7 @@ async function runActivity(request: SandboxRunRequest, options: SandboxActivityO
   let result: RunResult;
   try {
     result = await runner.run({
-      ...request.session,
-      command: request.command,
-      call: request.call,
-      worker: workerPart(options),
-      env: request.env,
-      inheritEnv: false,
-      cwd: request.cwd,
-      stdin: request.stdin,
-      timeoutSeconds: request.timeoutSeconds,
-      killGraceMs: options.killGraceMs,
-      resolveStatic: options.resolveStatic,
-      outputLimitBytes: options.outputLimitBytes,
+      ...runOptionsFor(request, options),
       signal: ctx.cancellationSignal,
       onOutput: progress.onOutput,
     });
@@ -73,4 +63,27 @@ async function runActivity(request: SandboxRunRequest, options: SandboxActivityO
   const failure = failureFor(result, request.command);
   if (failure) throw failure;
   return result;
+}
+
+/**
+ * The run options a request may set, and the ones the worker owns. Only the ceiling's own fields
+ * are taken from the request's session: whatever else its JSON carries (limits, a record bound,
+ * static answers) must not reach the run.
+ */
+export function runOptionsFor(request: SandboxRunRequest, options: SandboxActivityOptions): RunOptions {
+  const { networkMode, networkAllowlist, networkDenylist, networkProxyUrl, networkSocksUrl, backend } = request.session ?? {};
+  return {
+    networkMode, networkAllowlist, networkDenylist, networkProxyUrl, networkSocksUrl, backend,
+    command: request.command,
+    call: request.call,
+    worker: workerPart(options),
+    env: request.env,
+    inheritEnv: false,
+    cwd: request.cwd,
+    stdin: request.stdin,
+    timeoutSeconds: request.timeoutSeconds,
+    killGraceMs: options.killGraceMs,
+    resolveStatic: options.resolveStatic,
+    outputLimitBytes: options.outputLimitBytes,
+  };
 }
