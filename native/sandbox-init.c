@@ -64,6 +64,23 @@ static void parent_died(int sig) {
   _exit(137);
 }
 
+/* Backend none: SIGKILL the command's process group, then every child we have (orphans of the
+ * run that left the group are reparented to us, a subreaper) and reap, until none is left. A
+ * grandchild reparented while we wait is killed in the next round. */
+static void kill_descendants(void) {
+  kill(-child, SIGKILL);
+  char path[64], buf[4096];
+  snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+  for (;;) {
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f) fclose(f);
+    buf[n] = 0;
+    for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n")) kill((pid_t)atoi(tok), SIGKILL);
+    if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD) return;
+  }
+}
+
 static void lo_up(void) {
   int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (s < 0) die("socket for loopback");
@@ -265,6 +282,10 @@ int main(int argc, char **argv) {
     if (getppid() != parent_at_start) _exit(137);
   }
 
+  /* Without a PID namespace (backend none), orphans of the run are reparented to us instead of
+   * to the host's init, so that they can be found and reaped at the end. */
+  if (!is_init) prctl(PR_SET_CHILD_SUBREAPER, 1);
+
   child = fork();
   if (child < 0) die("fork");
   if (child == 0) {
@@ -290,9 +311,14 @@ int main(int argc, char **argv) {
     if (p == child) { status = st; break; }
   }
 
-  /* Nothing of a run outlives its command. */
-  if (is_init) kill(-1, SIGKILL);
-  else kill(-child, SIGKILL);
+  /* Nothing of a run outlives its command: kill what is left, and reap it, so that it is gone
+   * (not merely signalled) by the time the worker hears the exit status. */
+  if (is_init) {
+    kill(-1, SIGKILL);
+    while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {}
+  } else {
+    kill_descendants();
+  }
 
   char line[96];
   if (WIFSIGNALED(status))

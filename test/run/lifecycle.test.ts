@@ -44,11 +44,15 @@ describe.each<Backend>(['bubblewrap', 'userns', 'none'])('backend %s', (backend)
     expect(processesWith(`sleep\0${marker}`)).toEqual([]);
   });
 
-  test('background processes do not outlive a command that exits', async () => {
+  test('background processes do not outlive a command that exits, even in a session of their own', async () => {
     const marker = uniqueMarker();
-    const result = await runSandboxed({ backend, command: ['sh', '-c', `nohup sleep ${marker} >/dev/null 2>&1 & echo started`] });
+    const result = await runSandboxed({
+      backend,
+      // The pause lets both start before the command exits.
+      command: ['sh', '-c', `nohup sleep ${marker} >/dev/null 2>&1 & setsid sh -c 'sleep ${marker}; :' >/dev/null 2>&1 & sleep 0.3; echo started`],
+    });
     expect(result.stdout).toBe('started\n');
-    expect(processesWith(`sleep\0${marker}`)).toEqual([]);
+    expect(processesWith(marker)).toEqual([]);
   });
 
   test('cancellation through an AbortSignal', async () => {
