@@ -82,8 +82,11 @@ export class ConnectionTracker {
       if (server.listening) server.close(() => resolve());
       else resolve();
     });
+    // A socket stays in these sets until it has emitted 'close' (records are written by 'close'
+    // listeners). Wait for that event itself: `socket.closed` turns true when destroy() is called,
+    // before the event, so trusting it would let a run return with records still to come.
     const sockets = [...this.clients, ...this.upstreams];
-    const closed = sockets.map((s) => (s.closed ? Promise.resolve() : new Promise<void>((r) => s.once('close', () => r()))));
+    const closed = sockets.map((s) => new Promise<void>((r) => s.once('close', () => r())));
     for (const s of sockets) s.destroy();
     await Promise.all([stopped, ...closed]);
   }
