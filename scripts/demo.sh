@@ -5,9 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
-  # Builds the CLI into the user's cache the first time; the demo asks it again for the path.
-  TEMPORAL_CLI="$(bash scripts/ensure-temporal.sh)"
-  export TEMPORAL_CLI
-fi
 exec node dist/demo/main.js "$@"

@@ -39,3 +39,9 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 bash scripts/build.sh
+
+# The tests and the demo start a Temporal dev server unless TEMPORAL_ADDRESS names one: make sure
+# the CLI is there now (built once into ~/.cache, a few minutes), with its progress shown here.
+if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
+  bash scripts/ensure-temporal.sh >/dev/null
+fi
