@@ -164,7 +164,8 @@ async function startEgress(plan: RunPlan, policy: CompiledPolicy, log: RecordLog
   };
   const e = plan.egress;
   if (e.kind === 'none') return { listeners, urls: null, close: closeAll };
-  if (e.kind === 'direct') return { listeners, urls: { http: e.http.href, socks: e.socks?.href ?? null }, close: closeAll };
+  // The user's URLs exactly as given (URL.href would add a trailing slash).
+  if (e.kind === 'direct') return { listeners, urls: { http: policy.proxyUrl!, socks: policy.socksUrl }, close: closeAll };
 
   if (e.kind === 'bridge') {
     listeners.set(HTTP_PORT_INSIDE, createBridge(e.http.hostname, Number(e.http.port) || 80));
