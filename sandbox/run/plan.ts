@@ -15,7 +15,7 @@ export type Egress =
   /** The user's proxies, reached through bridges from inside the namespace. */
   | { kind: 'bridge'; http: URL; socks: URL | null }
   /** The user's proxies, named directly in the variables (host network). */
-  | { kind: 'direct'; http: URL; socks: URL | null };
+  | { kind: 'direct' };
 
 export type RunPlan = {
   isolateNetwork: boolean;
@@ -35,7 +35,7 @@ export function planRun(policy: CompiledPolicy, backend: Backend): RunPlan {
     : null;
   let egress: Egress;
   if (policy.mode === 'blocked') egress = { kind: 'none' };
-  else if (byo) egress = isolateNetwork ? { kind: 'bridge', ...byo } : { kind: 'direct', ...byo };
+  else if (byo) egress = isolateNetwork ? { kind: 'bridge', ...byo } : { kind: 'direct' };
   else if (policy.mode === 'allowlist' || policy.deny.length > 0) egress = { kind: 'proxies' };
   else egress = { kind: 'none' };
   return { isolateNetwork, egress, listenInside: isolateNetwork };
