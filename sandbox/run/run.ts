@@ -5,11 +5,15 @@ import { constants as osConstants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { SandboxBackendError } from '../errors';
 import { compilePolicy, type CompiledPolicy } from '../policy';
-import { createHttpProxy } from '../proxy/http-proxy';
-import { createSocksProxy } from '../proxy/socks5-proxy';
-import { RecordLog } from '../proxy/records';
-import { createResolver } from '../proxy/resolver';
-import { DEFAULT_LIMITS, type ProxyContext } from '../proxy/context';
+import {
+  createHttpProxy,
+  createResolver,
+  createSocksProxy,
+  DEFAULT_LIMITS,
+  RecordLog,
+  startProxyPair,
+  type ProxyContext,
+} from '../proxy';
 import type { Backend, RunResult, Termination } from '../types';
 import { checkBackend } from './backends';
 import { createBridge } from './bridge';
@@ -185,30 +189,22 @@ async function startEgress(plan: RunPlan, policy: CompiledPolicy, log: RecordLog
     self: [],
     limits: { ...DEFAULT_LIMITS, ...options.proxyLimits },
   };
-  listeners.set(HTTP_PORT_INSIDE, createHttpProxy(ctx));
-  listeners.set(SOCKS_PORT_INSIDE, createSocksProxy(ctx));
   if (plan.listenInside) {
+    // The listening sockets arrive from inside the namespace once the sandbox is up.
+    listeners.set(HTTP_PORT_INSIDE, createHttpProxy(ctx));
+    listeners.set(SOCKS_PORT_INSIDE, createSocksProxy(ctx));
     return {
       listeners,
       urls: { http: `http://127.0.0.1:${HTTP_PORT_INSIDE}`, socks: `socks5h://127.0.0.1:${SOCKS_PORT_INSIDE}` },
       close: closeAll,
     };
   }
-  const ports = await Promise.all(
-    [...listeners.values()].map(
-      (l) =>
-        new Promise<number>((resolve, reject) => {
-          l.server.once('error', reject);
-          l.server.listen(0, '127.0.0.1', () => resolve((l.server.address() as net.AddressInfo).port));
-        }),
-    ),
-  );
-  ctx.self.push(...ports.map((p) => `127.0.0.1:${p}`));
+  const pair = await startProxyPair(ctx, { http: { host: '127.0.0.1', port: 0 }, socks: { host: '127.0.0.1', port: 0 } });
   const auth = `${credential!.username}:${credential!.password}@`;
   return {
     listeners,
-    urls: { http: `http://${auth}127.0.0.1:${ports[0]}`, socks: `socks5h://${auth}127.0.0.1:${ports[1]}` },
-    close: closeAll,
+    urls: { http: `http://${auth}127.0.0.1:${pair.httpPort}`, socks: `socks5h://${auth}127.0.0.1:${pair.socksPort}` },
+    close: () => pair.close(),
   };
 }
 
