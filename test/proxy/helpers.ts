@@ -196,25 +196,8 @@ export async function startTlsUpstream(files: TlsFiles): Promise<Upstream> {
       }
     });
   });
-  // Track the raw TCP sockets, not the TLS ones.
-  const sockets = new Set<net.Socket>();
-  let accepted = 0;
-  server.on('connection', (s: net.Socket) => {
-    accepted++;
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  const port = await listenLoopback(server);
-  return {
-    port,
-    open: () => sockets.size,
-    accepted: () => accepted,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  // tls.Server emits 'connection' with the raw TCP sockets: those are the ones tracked.
+  return trackUpstream(server, '127.0.0.1');
 }
 
 /** A port nothing listens on (bound, then released). */
