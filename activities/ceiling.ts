@@ -38,6 +38,7 @@ export function checkRequest(request: SandboxRunRequest, ceiling: SandboxWorkerC
 
 /** The part the core's compilePolicy checks (backends are checked here). */
 export function workerPart(ceiling: SandboxWorkerCeiling): WorkerCeiling {
-  const { maxNetworkMode, networkAllowlist, networkDenylist, allowProxyUrls } = ceiling;
-  return { maxNetworkMode, networkAllowlist, networkDenylist, allowProxyUrls };
+  const { maxNetworkMode, networkAllowlist, networkDenylist, allowProxyUrls, limits } = ceiling;
+  // A worker allows no extra host paths unless its operator lists them.
+  return { maxNetworkMode, networkAllowlist, networkDenylist, allowProxyUrls, allowedPaths: ceiling.allowedPaths ?? [], limits };
 }

@@ -71,9 +71,10 @@ async function runActivity(request: SandboxRunRequest, options: SandboxActivityO
  * static answers) must not reach the run.
  */
 export function runOptionsFor(request: SandboxRunRequest, options: SandboxActivityOptions): RunOptions {
-  const { networkMode, networkAllowlist, networkDenylist, networkProxyUrl, networkSocksUrl, backend } = request.session ?? {};
+  const { networkMode, networkAllowlist, networkDenylist, networkProxyUrl, networkSocksUrl, backend, readOnlyPaths, readWritePaths, limits } =
+    request.session ?? {};
   return {
-    networkMode, networkAllowlist, networkDenylist, networkProxyUrl, networkSocksUrl, backend,
+    networkMode, networkAllowlist, networkDenylist, networkProxyUrl, networkSocksUrl, backend, readOnlyPaths, readWritePaths, limits,
     command: request.command,
     call: request.call,
     worker: workerPart(options),

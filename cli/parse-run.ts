@@ -1,7 +1,9 @@
 // `temporal-sandbox run` arguments (DESIGN section 7) -> RunOptions.
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SandboxInputError } from '../sandbox/errors';
 import type { NetworkMode, Backend } from '../sandbox/types';
+import { parseLimitFlag, type Limits } from '../sandbox/policy/limits';
 import { parseResolveAnswers, type RunOptions } from '../sandbox/run/options';
 
 export type RunCommand = { options: RunOptions; json: boolean; help: boolean };
@@ -27,6 +29,10 @@ export function parseRunArgs(argv: readonly string[]): RunCommand {
         timeout: { type: 'string' },
         env: { type: 'string', multiple: true },
         cwd: { type: 'string' },
+        workdir: { type: 'string' },
+        'read-only': { type: 'string', multiple: true },
+        'read-write': { type: 'string', multiple: true },
+        limit: { type: 'string', multiple: true },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -53,6 +59,11 @@ export function parseRunArgs(argv: readonly string[]): RunCommand {
       throw new SandboxInputError(`--timeout ${JSON.stringify(values.timeout)}: give a positive number of seconds`);
     }
   }
+  const limits: Partial<Limits> = {};
+  for (const flag of values.limit ?? []) {
+    const [name, value] = parseLimitFlag(flag);
+    limits[name] = value;
+  }
   const options: RunOptions = {
     command,
     networkMode: (values.network ?? 'blocked') as NetworkMode,
@@ -65,6 +76,12 @@ export function parseRunArgs(argv: readonly string[]): RunCommand {
     timeoutSeconds,
     env,
     cwd: values.cwd,
+    // The caller's own directory, with the caller's own uid (docs/security-model.md).
+    workdir: path.resolve(values.workdir ?? process.cwd()),
+    runAs: 'caller',
+    readOnlyPaths: values['read-only'],
+    readWritePaths: values['read-write'],
+    limits,
     inheritEnv: true,
   };
   return { options, json: values.json ?? false, help: false };

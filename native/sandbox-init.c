@@ -1,101 +1,160 @@
 /*
- * sandbox-init: the one small process temporal-sandbox starts inside a run's namespaces.
+ * sandbox-init: the one small program temporal-sandbox adds to a run (docs/mechanism.md).
  *
- *   sandbox-init [--lo-up] [--listen PORT]... [--die-with-parent] -- COMMAND [ARG...]
- *   sandbox-init [--lo-up] [--listen PORT]... --spec-fd FD
- *   sandbox-init --exec-with-parent-death -- PROGRAM [ARG...]
+ *   sandbox-init launch [--cgroup DIR] [--uid UID --gid GID] -- PROGRAM [ARG...]
+ *       Outside any namespace, just before the backend starts: join the run's cgroup, become
+ *       the run's unprivileged host user, tie our life to the worker's, exec PROGRAM (bwrap or
+ *       unshare, which then start `sandbox-init init` inside the new namespaces).
  *
- * Why it exists (see README, "How a run works"):
- *  - --listen PORT creates a listening TCP socket on 127.0.0.1:PORT *inside* the run's network
- *    namespace and hands it to the worker over Node's IPC channel (fd $NODE_CHANNEL_FD, the wire
- *    format of child.send(msg, handle)). The worker's proxies then accept connections made inside
- *    the namespace directly: no relay process, no host port, nothing another local process can reach.
- *  - --lo-up brings loopback up (util-linux unshare leaves it down; bubblewrap does it itself).
- *  - It supervises the command: forwards SIGTERM/SIGINT/SIGQUIT to every process of the run, reaps
- *    orphans when it is PID 1, kills whatever is left when the command ends, and reports the exact
- *    wait status (exit code or signal) to the worker, which a shell-style exit code cannot.
- *  - --spec-fd FD: set everything up, say {"sandboxReady":true}, then read the command from FD
- *    (NUL-terminated strings: argc, argv..., envc, env..., cwd) and run it with exactly that
- *    environment. This is what lets the worker start a run's namespaces before the run is asked
- *    for (a warm sandbox): the expensive part is done ahead, the command arrives later.
- *  - --exec-with-parent-death sets PR_SET_PDEATHSIG(SIGKILL) and execs PROGRAM: util-linux unshare
- *    has no --die-with-parent, so the worker's death must reach it this way.
+ *   sandbox-init init --spec-fd FD [--lo-up] [--hostname NAME] [--listen PORT]...
+ *                     [VIEW OPTION]... [--mask-root-only] [--landlock-{list,read,write,dev,proc} PATH]...
+ *                     [--no-namespace]
+ *       PID 1 of the run. In phases: close what the worker did not mean to pass; build the view
+ *       (backend userns; bubblewrap builds it itself); bring loopback up; create the proxies'
+ *       listening sockets and hand them to the worker; mask root-only files (host uid 0); drop
+ *       every capability; report ready; read the command; start it behind no_new_privs,
+ *       Landlock and seccomp; supervise it; report its exact wait status and any limit hit.
+ *
+ * Every failure before the command runs goes through die() (util.c): one line, exit 125.
  */
 #define _GNU_SOURCE
+#include "caps.h"
+#include "ipc.h"
+#include "landlock.h"
+#include "seccomp.h"
+#include "spec.h"
+#include "supervise.h"
+#include "util.h"
+#include "view.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <arpa/inet.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_LISTEN 4
+#define MAX_OPS 256
+#define MAX_RULES 256
 
-static pid_t child = -1;
-static int is_init = 0;
-static pid_t parent_at_start = -1;
+/* ================================ launch ================================================ */
 
-static void die(const char *what) {
-  fprintf(stderr, "temporal-sandbox: sandbox-init: %s: %s\n", what, strerror(errno));
-  _exit(125);
-}
-
-/* Forward a termination signal to every process of the run. Runs in a signal handler:
- * kill() is async-signal-safe. As PID 1 of the run's PID namespace, kill(-1) reaches every other
- * process in it; without a namespace (backend none) the command's process group is what we have. */
-static void forward(int sig) {
-  if (child <= 0) return;
-  if (is_init) kill(-1, sig);
-  else kill(-child, sig);
-}
-
-/* Backend none only: the worker died (PR_SET_PDEATHSIG delivers SIGHUP); take the run with us. */
-static void parent_died(int sig) {
-  (void)sig;
-  if (child > 0) kill(-child, SIGKILL);
-  _exit(137);
-}
-
-/* Backend none: SIGKILL the command's process group, then every child we have (orphans of the
- * run that left the group are reparented to us, a subreaper) and reap, until none is left. A
- * grandchild reparented while we wait is killed in the next round. */
-static void kill_descendants(void) {
-  kill(-child, SIGKILL);
-  char path[64], buf[4096];
-  snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
-  for (;;) {
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f) fclose(f);
-    buf[n] = 0;
-    for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n")) kill((pid_t)atoi(tok), SIGKILL);
-    if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD) return;
+static int launch(int argc, char **argv) {
+  const char *cgroup = NULL;
+  long long uid = -1, gid = -1;
+  int i = 0;
+  for (; i < argc; i++) {
+    if (!strcmp(argv[i], "--")) { i++; break; }
+    if (!strcmp(argv[i], "--cgroup") && i + 1 < argc) cgroup = argv[++i];
+    else if (!strcmp(argv[i], "--uid") && i + 1 < argc) uid = parse_number(argv[++i], 1, 0xfffffffeLL, "--uid");
+    else if (!strcmp(argv[i], "--gid") && i + 1 < argc) gid = parse_number(argv[++i], 1, 0xfffffffeLL, "--gid");
+    else die("launch: unknown option '%s'", argv[i]);
   }
+  if (i >= argc) die("launch: no program after --");
+  if ((uid < 0) != (gid < 0)) die("launch: give --uid and --gid together");
+
+  /* Phase: the cgroup, while we may still write to it. Everything the run starts stays in it. */
+  if (cgroup) {
+    char *procs = xconcat(cgroup, "/cgroup.procs");
+    int fd = open(procs, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0", 1) != 1) die_errno("join the run's cgroup %s", cgroup);
+    close(fd);
+  }
+  /* Phase: the run's own host user, with no supplementary groups of the worker's. */
+  if (uid >= 0) {
+    if (setgroups(0, NULL) < 0) die_errno("drop supplementary groups");
+    if (setresgid((gid_t)gid, (gid_t)gid, (gid_t)gid) < 0) die_errno("become gid %lld", gid);
+    if (setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) < 0) die_errno("become uid %lld", uid);
+    if (getuid() != (uid_t)uid || geteuid() != (uid_t)uid || getgid() != (gid_t)gid) die("the uid did not change");
+  }
+  /* Phase: the worker's death ends the run. After the uid change, which clears this setting. */
+  pid_t parent = getppid();
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_errno("prctl(PR_SET_PDEATHSIG)");
+  if (getppid() != parent) _exit(137); /* the worker is already gone */
+  execvp(argv[i], argv + i);
+  die_errno("start %s", argv[i]);
+}
+
+/* ================================ init ================================================== */
+
+struct init_args {
+  int spec_fd, lo_up, mask_root_only, no_namespace;
+  const char *hostname;
+  int ports[MAX_LISTEN], nports;
+  struct view_op ops[MAX_OPS];
+  int nops;
+  struct landlock_rule rules[MAX_RULES];
+  int nrules;
+};
+
+static void parse_init(int argc, char **argv, struct init_args *a) {
+  memset(a, 0, sizeof *a);
+  a->spec_fd = -1;
+  for (int i = 0; i < argc; i++) {
+    const char *o = argv[i];
+    int more = i + 1 < argc;
+    if (a->nops < MAX_OPS && view_parse(argc, argv, &i, &a->ops[a->nops])) { a->nops++; continue; }
+    if (!strcmp(o, "--spec-fd") && more) a->spec_fd = (int)parse_number(argv[++i], 0, 1 << 20, "--spec-fd");
+    else if (!strcmp(o, "--lo-up")) a->lo_up = 1;
+    else if (!strcmp(o, "--mask-root-only")) a->mask_root_only = 1;
+    else if (!strcmp(o, "--no-namespace")) a->no_namespace = 1;
+    else if (!strcmp(o, "--hostname") && more) a->hostname = argv[++i];
+    else if (!strcmp(o, "--listen") && more) {
+      if (a->nports >= MAX_LISTEN) die("too many --listen ports");
+      a->ports[a->nports++] = (int)parse_number(argv[++i], 1, 65535, "--listen port");
+    } else if (!strncmp(o, "--landlock-", 11) && more) {
+      if (a->nrules >= MAX_RULES) die("too many Landlock rules");
+      const char *c = o + 11;
+      enum landlock_class cls = !strcmp(c, "list") ? LL_LIST : !strcmp(c, "read") ? LL_READ : !strcmp(c, "write") ? LL_WRITE
+                              : !strcmp(c, "dev") ? LL_DEVICES : !strcmp(c, "proc") ? LL_PROC : (enum landlock_class)-1;
+      if ((int)cls < 0) die("unknown option '%s'", o);
+      a->rules[a->nrules++] = (struct landlock_rule){cls, argv[++i]};
+    } else die("unknown option '%s'", o);
+  }
+  if (a->spec_fd < 0) die("init needs --spec-fd");
+}
+
+/* Phase: only what we were meant to have. A descriptor the worker's own parent left open would
+ * otherwise reach the command (a socket of the host's, a file outside the view). */
+static void close_stray_fds(int keep1, int keep2) {
+  int keep[4] = {2, keep1, keep2, -1}, n = 3;
+  /* sort the kept fds (tiny insertion sort), then close the gaps between them */
+  for (int x = 1; x < n; x++)
+    for (int y = x; y > 0 && keep[y] < keep[y - 1]; y--) { int t = keep[y]; keep[y] = keep[y - 1]; keep[y - 1] = t; }
+  unsigned from = 3;
+  for (int k = 0; k < n; k++) {
+    if (keep[k] < (int)from) continue;
+    if ((unsigned)keep[k] > from) syscall(SYS_close_range, from, (unsigned)keep[k] - 1, 0);
+    from = (unsigned)keep[k] + 1;
+  }
+  syscall(SYS_close_range, from, ~0u, 0);
 }
 
 static void lo_up(void) {
   int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0) die("socket for loopback");
+  if (s < 0) die_errno("socket for loopback");
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
   strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) die("read loopback flags");
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) die_errno("read loopback flags");
   ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-  if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) die("bring loopback up");
+  if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) die_errno("bring loopback up");
   close(s);
 }
 
 static int listen_loopback(int port) {
   int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0) die("socket");
+  if (s < 0) die_errno("socket");
   int one = 1;
   setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   struct sockaddr_in a;
@@ -103,228 +162,156 @@ static int listen_loopback(int port) {
   a.sin_family = AF_INET;
   a.sin_port = htons((unsigned short)port);
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(s, (struct sockaddr *)&a, sizeof a) < 0) die("bind proxy port inside the namespace");
-  if (listen(s, SOMAXCONN) < 0) die("listen");
+  if (bind(s, (struct sockaddr *)&a, sizeof a) < 0) die_errno("bind port %d inside the namespace", port);
+  if (listen(s, SOMAXCONN) < 0) die_errno("listen");
   return s;
 }
 
-/* One JSON line per sendmsg: Node's IPC reader delivers at most one handle per read, and the
- * kernel never merges a message carrying SCM_RIGHTS with its neighbours. */
-static void send_line(int channel, const char *line, int fd) {
-  struct iovec iov = {.iov_base = (void *)line, .iov_len = strlen(line)};
-  char control[CMSG_SPACE(sizeof(int))];
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  if (fd >= 0) {
-    memset(control, 0, sizeof control);
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  }
-  ssize_t n;
-  do n = sendmsg(channel, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n < 0 && fd >= 0) die("hand the proxy socket to the worker");
-}
-
-/* Sends the last message and lets the worker read it. Closing a Unix socket with unread data
- * (Node answers every handle with an ACK we never read) makes the kernel reset the peer, and
- * Node then drops what it had not read yet: the exit status. So: half-close, read the worker's
- * side until it closes (it does on our EOF), and only then exit. Bounded, in case it never does. */
-static void send_last(int channel, const char *line) {
-  if (channel < 0) return;
-  send_line(channel, line, -1);
-  shutdown(channel, SHUT_WR);
-  char drain[4096];
-  struct pollfd p = {.fd = channel, .events = POLLIN};
-  while (poll(&p, 1, 5000) > 0) {
-    ssize_t n = read(channel, drain, sizeof drain);
-    if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) break;
+/* Phase: the proxies' sockets, created here so that only the run can reach them, handed over. */
+static void hand_over_listeners(int channel, const struct init_args *a) {
+  for (int k = 0; k < a->nports; k++) {
+    if (channel < 0) die("no IPC channel for --listen");
+    int s = listen_loopback(a->ports[k]);
+    char line[160];
+    snprintf(line, sizeof line,
+             "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Native\",\"msg\":{\"sandboxListen\":%d}}\n", a->ports[k]);
+    ipc_send(channel, line, s);
+    close(s); /* the worker holds the only copy now: the command cannot accept on it */
   }
 }
 
-static int channel_fd(void) {
-  const char *v = getenv("NODE_CHANNEL_FD");
-  if (!v || !*v) return -1;
-  int fd = atoi(v);
-  unsetenv("NODE_CHANNEL_FD");
-  unsetenv("NODE_CHANNEL_SERIALIZATION_MODE");
-  return fd;
+static void set_limit(int resource, long long value, const char *what) {
+  if (value < 0) return;
+  struct rlimit cur;
+  if (getrlimit(resource, &cur) < 0) die_errno("read the %s limit", what);
+  rlim_t v = (rlim_t)value;
+  /* A lower limit already in force also keeps the promise "at most value". */
+  if (cur.rlim_max != RLIM_INFINITY && v > cur.rlim_max) v = cur.rlim_max;
+  struct rlimit lim = {.rlim_cur = v, .rlim_max = v};
+  /* CPU: SIGXCPU at the limit, SIGKILL a little later for a command that ignores it. */
+  if (resource == RLIMIT_CPU && (cur.rlim_max == RLIM_INFINITY || v + 5 <= cur.rlim_max)) lim.rlim_max = v + 5;
+  if (setrlimit(resource, &lim) < 0) die_errno("set the %s limit to %lld", what, value);
 }
 
-static void exec_command(char **argv) {
-  execvp(argv[0], argv);
-  int code = (errno == ENOENT) ? 127 : 126;
-  fprintf(stderr, "temporal-sandbox: cannot run '%s': %s\n", argv[0], strerror(errno));
+/* Phase (in the command's process): the backstops, then exec. Each step either holds or the run
+ * fails with the reason, through report_fd: a posture is never claimed and not kept. */
+static void start_command(const struct init_args *a, const struct spec *s, int landlock, int errpipe) {
+  report_fd = errpipe;
+  setsid(); /* no controlling terminal to push input into */
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; sig++) sigaction(sig, &dfl, NULL);
+  if (*s->cwd && chdir(s->cwd) < 0) die_errno("input: cwd '%s' is not a directory inside the view", s->cwd);
+  set_limit(RLIMIT_NPROC, s->nproc, "processes");
+  set_limit(RLIMIT_FSIZE, s->fsize, "file size");
+  set_limit(RLIMIT_NOFILE, s->nofile, "open files");
+  set_limit(RLIMIT_CPU, s->cpu, "CPU time");
+  set_limit(RLIMIT_CORE, 0, "core size"); /* a core dump of a hostile command helps nobody */
+  if (!a->no_namespace) {
+    caps_verify_none();
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die_errno("set no_new_privs");
+    if (landlock > 0 && a->nrules > 0) landlock_restrict(landlock, a->rules, a->nrules);
+  }
+  syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC); /* only 0, 1, 2 reach the command */
+  if (!a->no_namespace) seccomp_install();
+  report_fd = -1;
+  execvpe(s->argv[0], s->argv, s->env);
+  int code = errno == ENOENT ? 127 : 126;
+  fprintf(stderr, "temporal-sandbox: cannot run '%s': %s\n", s->argv[0], strerror(errno));
   _exit(code);
 }
 
-/* The command spec of --spec-fd: read to EOF, then split into NUL-terminated strings. */
-#define MAX_SPEC (16 << 20)
-static char *next_string(char **p, char *end) {
-  char *s = *p, *z = memchr(s, 0, (size_t)(end - s));
-  if (!z) { errno = EINVAL; die("command spec is truncated"); }
-  *p = z + 1;
-  return s;
-}
-
-static char **read_spec(int fd, char ***env_out, char **cwd_out) {
-  size_t cap = 1 << 16, len = 0;
-  char *buf = malloc(cap);
-  if (!buf) die("malloc");
+/* What the command's process reported before exec: "" when exec happened. */
+static void read_setup_failure(int fd, char *buf, size_t cap) {
+  size_t len = 0;
   for (;;) {
-    if (len == cap) {
-      if (cap >= MAX_SPEC) { errno = E2BIG; die("command spec"); }
-      cap *= 2;
-      buf = realloc(buf, cap);
-      if (!buf) die("realloc");
-    }
-    ssize_t n = read(fd, buf + len, cap - len);
+    ssize_t n = read(fd, buf + len, cap - 1 - len);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) die("read command spec");
-    if (n == 0) break;
+    if (n <= 0) break;
     len += (size_t)n;
+    if (len >= cap - 1) break;
   }
+  buf[len] = 0;
   close(fd);
-  if (len == 0) _exit(0); /* a warm sandbox that was never used: leave quietly */
-  char *p = buf, *end = buf + len;
-#define NEXT() next_string(&p, end)
-  long argc = strtol(NEXT(), NULL, 10);
-  if (argc <= 0 || argc > 1 << 20) { errno = EINVAL; die("command spec argc"); }
-  char **argv = calloc((size_t)argc + 1, sizeof *argv);
-  for (long k = 0; k < argc; k++) argv[k] = NEXT();
-  long envc = strtol(NEXT(), NULL, 10);
-  if (envc < 0 || envc > 1 << 20) { errno = EINVAL; die("command spec envc"); }
-  char **env = calloc((size_t)envc + 1, sizeof *env);
-  for (long k = 0; k < envc; k++) env[k] = NEXT();
-  *cwd_out = NEXT();
-  *env_out = env;
-#undef NEXT
-  return argv;
 }
 
-static int usage(void) {
-  fprintf(stderr,
-          "usage: sandbox-init [--lo-up] [--listen PORT]... [--die-with-parent] -- COMMAND [ARG...]\n"
-          "       sandbox-init [--lo-up] [--listen PORT]... --spec-fd FD\n"
-          "       sandbox-init --exec-with-parent-death -- PROGRAM [ARG...]\n");
-  return 125;
+static int init(int argc, char **argv) {
+  struct init_args a;
+  parse_init(argc, argv, &a);
+  int channel = ipc_take_channel();
+  close_stray_fds(channel, a.spec_fd);
+  int is_init = getpid() == 1;
+
+  if (a.nops > 0) view_build(a.ops, a.nops);
+  if (a.hostname && sethostname(a.hostname, strlen(a.hostname)) < 0) die_errno("set the host name");
+  if (a.lo_up) lo_up();
+  hand_over_listeners(channel, &a);
+
+  char masked[8192] = "";
+  int nmasked = 0;
+  if (a.mask_root_only) view_mask_root_only(masked, sizeof masked, &nmasked);
+  if (!a.no_namespace) caps_drop_all();
+  /* The command must not ptrace PID 1 (which holds the channel to the worker), nor read its
+   * memory or descriptors through /proc/1. */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) die_errno("prctl(PR_SET_DUMPABLE)");
+
+  const char *why = "";
+  int landlock = a.no_namespace ? 0 : landlock_abi(&why);
+  char ready[9000];
+  snprintf(ready, sizeof ready, "{\"sandboxReady\":true,\"landlock\":%d,\"landlockWhy\":", landlock);
+  json_string(ready, sizeof ready - 64, why);
+  snprintf(ready + strlen(ready), sizeof ready - strlen(ready), ",\"masked\":[%s],\"maskedCount\":%d}\n", masked, nmasked);
+  ipc_send(channel, ready, -1);
+
+  struct spec s;
+  memset(&s, 0, sizeof s);
+  if (!spec_read(a.spec_fd, &s)) return 0; /* a warm sandbox that was never used: leave quietly */
+
+  supervise_prepare(is_init);
+  int errpipe[2];
+  if (pipe2(errpipe, O_CLOEXEC) < 0) die_errno("pipe");
+  pid_t child = fork();
+  if (child < 0) die_errno("fork");
+  if (child == 0) {
+    close(errpipe[0]);
+    if (channel >= 0) close(channel);
+    start_command(&a, &s, landlock, errpipe[1]);
+  }
+  supervise_set_child(child);
+  close(errpipe[1]);
+  char failure[1100];
+  read_setup_failure(errpipe[0], failure, sizeof failure);
+  char line[1400];
+  if (*failure) {
+    supervise_end_all();
+    snprintf(line, sizeof line, "{\"sandboxExit\":{\"setupError\":");
+    json_string(line, sizeof line - 4, failure);
+    strcat(line, "}}\n");
+    ipc_send_last(channel, line);
+    return SETUP_FAILED;
+  }
+
+  struct outcome out = supervise(is_init ? s.nproc : 0);
+  supervise_end_all();
+  if (WIFSIGNALED(out.status))
+    snprintf(line, sizeof line, "{\"sandboxExit\":{\"signal\":%d", WTERMSIG(out.status));
+  else
+    snprintf(line, sizeof line, "{\"sandboxExit\":{\"code\":%d", WEXITSTATUS(out.status));
+  if (out.limit) snprintf(line + strlen(line), sizeof line - strlen(line), ",\"limit\":\"%s\"", out.limit);
+  strcat(line, "}}\n");
+  ipc_send_last(channel, line);
+  return WIFSIGNALED(out.status) ? 128 + WTERMSIG(out.status) : WEXITSTATUS(out.status);
 }
 
 int main(int argc, char **argv) {
-  int want_lo = 0, die_with_parent = 0, exec_only = 0, nlisten = 0, ports[MAX_LISTEN], spec_fd = -1;
-  int i = 1;
-  for (; i < argc; i++) {
-    if (!strcmp(argv[i], "--")) { i++; break; }
-    if (!strcmp(argv[i], "--lo-up")) want_lo = 1;
-    else if (!strcmp(argv[i], "--die-with-parent")) die_with_parent = 1;
-    else if (!strcmp(argv[i], "--exec-with-parent-death")) exec_only = 1;
-    else if (!strcmp(argv[i], "--spec-fd") && i + 1 < argc) spec_fd = atoi(argv[++i]);
-    else if (!strcmp(argv[i], "--listen") && i + 1 < argc && nlisten < MAX_LISTEN) {
-      int p = atoi(argv[++i]);
-      if (p <= 0 || p > 65535) return usage();
-      ports[nlisten++] = p;
-    } else return usage();
-  }
-  if (i >= argc && spec_fd < 0) return usage();
-  char **command = argv + i;
-
-  if (exec_only) {
-    parent_at_start = getppid();
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die("prctl(PR_SET_PDEATHSIG)");
-    if (getppid() != parent_at_start) _exit(137); /* the worker is already gone */
-    execvp(command[0], command);
-    die(command[0]);
-  }
-
-  is_init = getpid() == 1;
-  int channel = channel_fd();
-  if (want_lo) lo_up();
-  for (int k = 0; k < nlisten; k++) {
-    int s = listen_loopback(ports[k]);
-    char line[160];
-    snprintf(line, sizeof line,
-             "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Native\",\"msg\":{\"sandboxListen\":%d}}\n", ports[k]);
-    if (channel < 0) { errno = EBADF; die("no IPC channel for --listen"); }
-    send_line(channel, line, s);
-    close(s); /* the worker holds the only copy now: the command cannot accept on it */
-  }
-
-  if (spec_fd >= 0) {
-    if (channel >= 0) send_line(channel, "{\"sandboxReady\":true}\n", -1);
-    char **env, *cwd;
-    command = read_spec(spec_fd, &env, &cwd);
-    environ = env; /* execvp searches the command's own PATH */
-    if (*cwd && chdir(cwd) < 0) {
-      fprintf(stderr, "temporal-sandbox: cannot enter '%s': %s\n", cwd, strerror(errno));
-      send_last(channel, "{\"sandboxExit\":{\"code\":125}}\n");
-      _exit(125);
-    }
-  }
-
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = forward;
-  sigemptyset(&sa.sa_mask);
-  int forwarded[] = {SIGTERM, SIGINT, SIGQUIT};
-  for (unsigned k = 0; k < sizeof forwarded / sizeof *forwarded; k++) sigaction(forwarded[k], &sa, NULL);
-  if (die_with_parent && !is_init) {
-    sa.sa_handler = parent_died;
-    sigaction(SIGHUP, &sa, NULL);
-    parent_at_start = getppid();
-    prctl(PR_SET_PDEATHSIG, SIGHUP);
-    if (getppid() != parent_at_start) _exit(137);
-  }
-
-  /* Without a PID namespace (backend none), orphans of the run are reparented to us instead of
-   * to the host's init, so that they can be found and reaped at the end. */
-  if (!is_init) prctl(PR_SET_CHILD_SUBREAPER, 1);
-
-  child = fork();
-  if (child < 0) die("fork");
-  if (child == 0) {
-    if (channel >= 0) close(channel);
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    for (unsigned k = 0; k < sizeof forwarded / sizeof *forwarded; k++) sigaction(forwarded[k], &dfl, NULL);
-    sigaction(SIGHUP, &dfl, NULL);
-    if (!is_init) setpgid(0, 0);
-    exec_command(command);
-  }
-  if (!is_init) setpgid(child, child); /* both sides, so forward() never races the child's setpgid */
-
-  int status = 0;
-  for (;;) {
-    int st;
-    pid_t p = waitpid(-1, &st, 0);
-    if (p < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    if (p == child) { status = st; break; }
-  }
-
-  /* Nothing of a run outlives its command: kill what is left, and reap it, so that it is gone
-   * (not merely signalled) by the time the worker hears the exit status. */
-  if (is_init) {
-    kill(-1, SIGKILL);
-    while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {}
-  } else {
-    kill_descendants();
-  }
-
-  char line[96];
-  if (WIFSIGNALED(status))
-    snprintf(line, sizeof line, "{\"sandboxExit\":{\"signal\":%d}}\n", WTERMSIG(status));
-  else
-    snprintf(line, sizeof line, "{\"sandboxExit\":{\"code\":%d}}\n", WEXITSTATUS(status));
-  send_last(channel, line);
-  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+  if (argc >= 2 && !strcmp(argv[1], "launch")) return launch(argc - 2, argv + 2);
+  if (argc >= 2 && !strcmp(argv[1], "init")) return init(argc - 2, argv + 2);
+  fprintf(stderr,
+          "usage: sandbox-init launch [--cgroup DIR] [--uid UID --gid GID] -- PROGRAM [ARG...]\n"
+          "       sandbox-init init --spec-fd FD [options]   (see the comment at the top of sandbox-init.c)\n");
+  return SETUP_FAILED;
 }

@@ -1,4 +1,5 @@
-// The shapes of DESIGN.md section 5, exactly. Pure: the workflow bundle loads this file.
+// The shapes of a run's result (docs/results.md). Pure: the workflow bundle loads this file.
+import type { LimitName } from './policy/limits';
 
 export type NetworkMode = 'blocked' | 'allowlist' | 'open';
 export type Backend = 'bubblewrap' | 'userns' | 'none';
@@ -34,8 +35,8 @@ export type ConnectionRecord = {
   durationMs?: number;
 };
 
-/** The policy as applied to one run. */
-export type EffectivePolicy = {
+/** The network part of a run's policy, as compiled from the ceilings. */
+export type NetworkPolicy = {
   mode: NetworkMode;
   /** Canonical entries, presets expanded. Empty unless mode is allowlist. */
   allowlist: string[];
@@ -48,12 +49,50 @@ export type EffectivePolicy = {
   notes: string[];
 };
 
+/** The filesystem the command saw (docs/security-model.md, "The view"). Paths are inside the view. */
+export type FilesystemView = {
+  /** 'fresh': a new root holding only what is listed here; 'host': backend none, the host's own. */
+  root: 'fresh' | 'host';
+  readOnly: string[];
+  readWrite: string[];
+  /** Fresh, size-bounded tmpfs mounts of this run, as 'path (bytes)'. */
+  tmpfs: string[];
+  /** Root-only files hidden from a command whose host uid is 0 (it still owns root's files). */
+  masked: string[];
+};
+
+/** How one limit was applied: by the kernel (rlimit, cgroup, tmpfs size), by PID 1, or not. */
+export type AppliedLimit = { value: number; by: 'rlimit' | 'cgroup' | 'tmpfs' | 'supervisor' | 'none'; note?: string };
+export type AppliedLimits = Record<LimitName, AppliedLimit>;
+
+/** The kernel's backstops behind the view (docs/security-model.md, "Kernel backstops"). */
+export type Backstops = {
+  userNamespace: boolean;
+  /** The command's uid and gid on the host (inside its user namespace it sees the same ids). */
+  hostUid: number;
+  hostGid: number;
+  /** 'none': every set empty, no_new_privs. 'unchanged': backend none. */
+  capabilities: 'none' | 'unchanged';
+  seccomp: boolean;
+  /** The Landlock ABI the ruleset used, or null with the reason. */
+  landlock: { abi: number | null; note?: string };
+};
+
+/** The policy as applied to one run. */
+export type EffectivePolicy = NetworkPolicy & {
+  filesystem: FilesystemView;
+  limits: AppliedLimits;
+  backstops: Backstops;
+};
+
 export type Termination = 'exited' | 'timeout' | 'cancelled' | 'signal';
 
 export type RunResult = {
   exitCode: number | null;
   signal: string | null;
   termination: Termination;
+  /** The limit that ended the run, where that is known. */
+  limit?: LimitName;
   durationMs: number;
   stdout: string;
   stderr: string;
@@ -62,6 +101,8 @@ export type RunResult = {
   stdoutTruncated: boolean;
   stderrTruncated: boolean;
   backend: Backend;
+  /** The work dir as the command saw it. */
+  workdir: string;
   policy: EffectivePolicy;
   allowed: ConnectionRecord[];
   denied: ConnectionRecord[];

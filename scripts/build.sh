@@ -14,4 +14,4 @@ fi
 rm -rf dist
 node_modules/.bin/tsc -p tsconfig.json
 mkdir -p dist/native
-"$CC_BIN" -O2 -Wall -Wextra -Werror -o dist/native/sandbox-init native/sandbox-init.c
+"$CC_BIN" -O2 -Wall -Wextra -Werror -o dist/native/sandbox-init native/*.c

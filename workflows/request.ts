@@ -1,13 +1,13 @@
 // What the workflow sends to the `sandbox.run` activity, and what the activity sends back when a
 // run fails. Pure types: both the workflow bundle and the worker load this file.
-import type { NetworkCeiling } from '../sandbox/policy/compile';
+import type { FilesystemCeiling, NetworkCeiling, PerCallNetwork } from '../sandbox/policy/compile';
 import type { Backend, ConnectionRecord, EffectivePolicy, NetworkMode, RunResult, Termination } from '../sandbox/types';
 
 /** The activity type name; prefixed so it cannot collide with a user's own activities. */
 export const RUN_ACTIVITY = 'sandbox.run';
 
 /** The session-level policy (DESIGN 2): the ceiling every run of the session stays under. */
-export type SandboxCeiling = NetworkCeiling & { backend?: Backend };
+export type SandboxCeiling = NetworkCeiling & FilesystemCeiling & { backend?: Backend };
 
 /** Per-call options of `session.run()`. */
 export type RunCallOptions = {
@@ -15,6 +15,9 @@ export type RunCallOptions = {
   networkMode?: NetworkMode;
   /** Narrows the session's allowlist for this run only; every entry must be covered by it. */
   networkAllowlist?: readonly string[];
+  /** Narrow the session's extra paths for this run only (each within the session's). */
+  readOnlyPaths?: readonly string[];
+  readWritePaths?: readonly string[];
   env?: Readonly<Record<string, string>>;
   cwd?: string;
   stdin?: string;
@@ -28,7 +31,7 @@ export type SandboxRunRequest = {
   /** argv; a string command given to run() arrives here as ['/bin/sh', '-c', command]. */
   command: string[];
   session: SandboxCeiling;
-  call?: { networkMode?: NetworkMode; networkAllowlist?: readonly string[] };
+  call?: Omit<PerCallNetwork, 'networkDenylist'>;
   env?: Record<string, string>;
   cwd?: string;
   stdin?: string;

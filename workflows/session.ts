@@ -38,7 +38,10 @@ export const DEFAULT_ACTIVITY_OPTIONS: Readonly<ActivityOptions> = {
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 };
 
-const CEILING_KEYS = ['networkMode', 'networkAllowlist', 'networkDenylist', 'networkProxyUrl', 'networkSocksUrl', 'backend'] as const;
+const CEILING_KEYS = [
+  'networkMode', 'networkAllowlist', 'networkDenylist', 'networkProxyUrl', 'networkSocksUrl', 'backend',
+  'readOnlyPaths', 'readWritePaths', 'limits',
+] as const;
 const BACKENDS: readonly Backend[] = ['bubblewrap', 'userns', 'none'];
 
 export function sandboxSession(options: SandboxSessionOptions = {}): SandboxSession {
@@ -80,7 +83,12 @@ export function sandboxSession(options: SandboxSessionOptions = {}): SandboxSess
 
 function buildRequest(session: SandboxCeiling, command: string | readonly string[], perCall: RunCallOptions): SandboxRunRequest {
   const argv = toArgv(command);
-  const call = { networkMode: perCall.networkMode, networkAllowlist: perCall.networkAllowlist };
+  const call = {
+    networkMode: perCall.networkMode,
+    networkAllowlist: perCall.networkAllowlist,
+    readOnlyPaths: perCall.readOnlyPaths,
+    readWritePaths: perCall.readWritePaths,
+  };
   // A JavaScript caller may pass a denylist per call; compilePolicy refuses it by name.
   const denylist = (perCall as { networkDenylist?: unknown }).networkDenylist;
   compilePolicy(session, denylist === undefined ? call : { ...call, networkDenylist: denylist });
@@ -88,10 +96,9 @@ function buildRequest(session: SandboxCeiling, command: string | readonly string
     throw new SandboxInputError(`timeoutSeconds must be a positive number of seconds, not ${String(perCall.timeoutSeconds)}`);
   }
   const request: SandboxRunRequest = { command: argv, session: { ...session } };
-  if (call.networkMode !== undefined || call.networkAllowlist !== undefined) {
-    request.call = {};
-    if (call.networkMode !== undefined) request.call.networkMode = call.networkMode;
-    if (call.networkAllowlist !== undefined) request.call.networkAllowlist = [...call.networkAllowlist];
+  const narrowed = Object.entries(call).filter(([, v]) => v !== undefined);
+  if (narrowed.length > 0) {
+    request.call = Object.fromEntries(narrowed.map(([k, v]) => [k, Array.isArray(v) ? [...v] : v]));
   }
   if (perCall.env !== undefined) request.env = { ...perCall.env };
   if (perCall.cwd !== undefined) request.cwd = perCall.cwd;

@@ -1,11 +1,13 @@
 // Narrowing (DESIGN 3.1): worker ceiling, then session ceiling, then the per-call override, each at
 // most the one before. Broadening is an error naming the entry and the ceiling, never clipped.
 import { SandboxPolicyError } from '../errors';
-import type { EffectivePolicy, NetworkMode } from '../types';
+import type { NetworkMode, NetworkPolicy } from '../types';
 import { covers } from './covers';
 import { parseEntry } from './entry';
 import { printable } from './host';
 import type { Entry } from './entry';
+import { resolveLimits, type Limits } from './limits';
+import { checkPathList, requirePathsWithin } from './paths';
 
 export type NetworkCeiling = {
   networkMode?: NetworkMode; // default 'blocked'
@@ -14,12 +16,29 @@ export type NetworkCeiling = {
   networkProxyUrl?: string; // http://host:port (userinfo allowed)
   networkSocksUrl?: string; // socks5h://host:port
 };
-export type PerCallNetwork = { networkMode?: NetworkMode; networkAllowlist?: readonly string[]; networkDenylist?: unknown };
+/** What the view adds to its defaults, and the run's resource limits (docs/policy.md). */
+export type FilesystemCeiling = {
+  readOnlyPaths?: readonly string[];
+  readWritePaths?: readonly string[];
+  limits?: Partial<Limits>;
+};
+export type PerCallNetwork = {
+  networkMode?: NetworkMode;
+  networkAllowlist?: readonly string[];
+  networkDenylist?: unknown;
+  /** Narrowing only: each must lie within the session's (read-only ones within either list). */
+  readOnlyPaths?: readonly string[];
+  readWritePaths?: readonly string[];
+};
 export type WorkerCeiling = {
   maxNetworkMode?: NetworkMode; // default 'open'
   networkAllowlist?: readonly string[]; // what a session may allow at most; undefined = anything
   networkDenylist?: readonly string[]; // always applied on top of the session's
   allowProxyUrls?: boolean; // default false: BYO proxies bypass the worker denylist
+  /** Host path prefixes a session may add to its view; none by default. undefined = anything (the CLI). */
+  allowedPaths?: readonly string[];
+  /** The most a session may ask for, per limit; defaults above these are lowered to them. */
+  limits?: Partial<Limits>;
 };
 export type CompiledPolicy = {
   mode: NetworkMode;
@@ -27,14 +46,19 @@ export type CompiledPolicy = {
   deny: Entry[];
   proxyUrl: string | null;
   socksUrl: string | null;
-  effective: EffectivePolicy;
+  readOnlyPaths: string[];
+  readWritePaths: string[];
+  limits: Limits;
+  effective: NetworkPolicy;
 };
 
 export const NETWORK_MODES: readonly NetworkMode[] = ['blocked', 'allowlist', 'open'];
 const rank = (m: NetworkMode): number => NETWORK_MODES.indexOf(m);
 
-export function compilePolicy(session: NetworkCeiling, call?: PerCallNetwork, worker?: WorkerCeiling): CompiledPolicy {
+export function compilePolicy(session: NetworkCeiling & FilesystemCeiling, call?: PerCallNetwork, worker?: WorkerCeiling): CompiledPolicy {
   session = session ?? {};
+  const { readOnlyPaths, readWritePaths } = compilePaths(session, call, worker);
+  const limits = resolveLimits(session.limits, worker?.limits);
 
   // Worker ceiling: the trust boundary; a session cannot ask for more.
   const maxMode = checkMode(worker?.maxNetworkMode, 'worker maxNetworkMode', 'open');
@@ -121,6 +145,9 @@ export function compilePolicy(session: NetworkCeiling, call?: PerCallNetwork, wo
     deny,
     proxyUrl,
     socksUrl,
+    readOnlyPaths,
+    readWritePaths,
+    limits,
     effective: {
       mode,
       allowlist: allow.map((e) => e.text),
@@ -130,6 +157,30 @@ export function compilePolicy(session: NetworkCeiling, call?: PerCallNetwork, wo
       notes: notesFor(mode, deny.length > 0, proxyUrl !== null),
     },
   };
+}
+
+/** The view's extra host paths: worker prefixes, then the session, then the per-call narrowing. */
+function compilePaths(session: FilesystemCeiling, call: PerCallNetwork | undefined, worker: WorkerCeiling | undefined) {
+  const allowed = worker?.allowedPaths === undefined ? undefined : checkPathList(worker.allowedPaths, 'worker allowedPaths');
+  let readOnlyPaths = checkPathList(session.readOnlyPaths, 'readOnlyPaths');
+  let readWritePaths = checkPathList(session.readWritePaths, 'readWritePaths', true);
+  if (allowed) {
+    requirePathsWithin(readOnlyPaths, allowed, 'readOnlyPaths', 'worker allowedPaths');
+    requirePathsWithin(readWritePaths, allowed, 'readWritePaths', 'worker allowedPaths');
+  }
+  if (call?.readOnlyPaths !== undefined) {
+    const narrowed = checkPathList(call.readOnlyPaths, 'run() readOnlyPaths');
+    requirePathsWithin(narrowed, [...readOnlyPaths, ...readWritePaths], 'run() readOnlyPaths', 'session paths');
+    readOnlyPaths = narrowed;
+  }
+  if (call?.readWritePaths !== undefined) {
+    const narrowed = checkPathList(call.readWritePaths, 'run() readWritePaths', true);
+    requirePathsWithin(narrowed, readWritePaths, 'run() readWritePaths', 'session readWritePaths');
+    readWritePaths = narrowed;
+  }
+  // A path given read-write and read-only is read-write once; its read-only copy would hide nothing.
+  readOnlyPaths = readOnlyPaths.filter((p) => !readWritePaths.includes(p));
+  return { readOnlyPaths, readWritePaths };
 }
 
 function checkMode(value: unknown, setting: string, fallback: NetworkMode): NetworkMode {

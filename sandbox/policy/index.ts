@@ -6,5 +6,7 @@ export * from './presets';
 export * from './entry';
 export * from './internal';
 export * from './covers';
+export * from './paths';
+export * from './limits';
 export * from './compile';
 export * from './decide';

@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { SandboxBackendError } from '../errors';
 import type { Backend } from '../types';
+import type { HostIdentity } from '../contain/identity';
+import type { LandlockRule, ViewOp } from '../contain/view';
 import { helperPath } from './helper-path';
 import { which } from './which';
 
@@ -23,6 +25,19 @@ export type LaunchPlan = {
   listen: readonly number[];
   /** The fd sandbox-init reads the command from (it arrives after the namespaces are up). */
   specFd: number;
+  /** An fd open on the helper itself: the run's user may not be able to reach its path. */
+  exeFd: number;
+  /** The view (null: backend none, which has none). */
+  view: readonly ViewOp[] | null;
+  landlock: readonly LandlockRule[];
+  /** The command's host uid is 0: PID 1 masks what only root may read (docs/security-model.md). */
+  maskRootOnly: boolean;
+  /** The launcher becomes this user before the backend starts (a root worker's run). */
+  switchTo: HostIdentity | null;
+  /** The command's host ids, which its user namespace maps to themselves. */
+  hostIds: HostIdentity;
+  /** The run's cgroup, joined by the launcher. */
+  cgroup: string | null;
 };
 
 export function assertBackend(value: unknown): Backend {
@@ -71,44 +86,91 @@ function userNamespaceProblem(): string | null {
   return null;
 }
 
-function helperArgs(plan: LaunchPlan, loUp: boolean): string[] {
-  const args: string[] = [];
-  if (loUp) args.push('--lo-up');
+/** The arguments of `sandbox-init init`, after the view (which only backend userns passes). */
+function initArgs(plan: LaunchPlan, extra: string[]): string[] {
+  const args = ['init', ...extra];
   for (const port of plan.listen) args.push('--listen', String(port));
+  if (plan.maskRootOnly) args.push('--mask-root-only');
+  for (const r of plan.landlock) args.push(`--landlock-${r.cls}`, r.path);
   args.push('--spec-fd', String(plan.specFd));
   return args;
 }
 
+/** bubblewrap's spelling of the view: the same operations under the same names. */
+function bwrapView(ops: readonly ViewOp[]): string[] {
+  return ops.flatMap((o): string[] => {
+    switch (o.op) {
+      case 'ro-bind':
+      case 'bind':
+        return [`--${o.op}`, o.src, o.dest];
+      case 'symlink':
+        return ['--symlink', o.target, o.dest];
+      case 'tmpfs':
+        return ['--perms', o.mode.toString(8), '--size', String(o.bytes), '--tmpfs', o.dest];
+      default:
+        return [`--${o.op}`, o.dest];
+    }
+  });
+}
+
+/** sandbox-init's spelling of the view (native/view.c parses it). */
+function helperView(ops: readonly ViewOp[]): string[] {
+  return ops.flatMap((o): string[] => {
+    switch (o.op) {
+      case 'ro-bind':
+      case 'bind':
+        return [`--${o.op}`, o.src, o.dest];
+      case 'symlink':
+        return ['--symlink', o.target, o.dest];
+      case 'tmpfs':
+        return ['--tmpfs', o.dest, String(o.bytes), String(o.mode)];
+      default:
+        return [`--${o.op}`, o.dest];
+    }
+  });
+}
+
+/** The helper as the backend starts it: through the fd the worker opened, whatever its path. */
+function selfExec(plan: LaunchPlan): string {
+  return `/proc/self/fd/${plan.exeFd}`;
+}
+
+/** Wraps the backend in `sandbox-init launch` when something must happen before it starts. */
+function launched(plan: LaunchPlan, program: string, args: string[], pidNamespace: boolean, always = false): Launch {
+  const pre: string[] = [];
+  if (plan.cgroup) pre.push('--cgroup', plan.cgroup);
+  if (plan.switchTo) pre.push('--uid', String(plan.switchTo.uid), '--gid', String(plan.switchTo.gid));
+  if (pre.length === 0 && !always) return { file: program, args, pidNamespace };
+  return { file: helperPath(plan.backend), args: ['launch', ...pre, '--', program, ...args], pidNamespace };
+}
+
 export function launchFor(plan: LaunchPlan): Launch {
-  const helper = helperPath(plan.backend);
+  const view = plan.view ?? [];
   switch (plan.backend) {
     case 'bubblewrap':
-      return {
-        file: which('bwrap')!,
-        args: [
-          '--dev-bind', '/', '/',
-          '--unshare-pid', '--as-pid-1', '--proc', '/proc',
-          ...(plan.isolateNetwork ? ['--unshare-net'] : []),
-          '--die-with-parent', '--new-session',
-          '--', helper, ...helperArgs(plan, false),
-        ],
-        pidNamespace: true,
-      };
+      return launched(plan, which('bwrap')!, [
+        '--unshare-user', '--unshare-ipc', '--unshare-pid', '--unshare-uts', '--unshare-cgroup-try',
+        ...(plan.isolateNetwork ? ['--unshare-net'] : []),
+        '--hostname', 'sandbox', '--die-with-parent', '--new-session', '--as-pid-1',
+        '--cap-drop', 'ALL',
+        // Only to mask root's files (host uid 0); PID 1 drops both before the command starts.
+        ...(plan.maskRootOnly ? ['--cap-add', 'CAP_SYS_ADMIN', '--cap-add', 'CAP_SETPCAP'] : []),
+        ...bwrapView(view),
+        '--chdir', '/',
+        '--', selfExec(plan), ...initArgs(plan, []),
+      ], true);
     case 'userns':
-      // unshare has no --die-with-parent: the helper sets PR_SET_PDEATHSIG and execs it, and
-      // --kill-child carries the signal on to the namespace's PID 1.
-      return {
-        file: helper,
-        args: [
-          '--exec-with-parent-death', '--',
-          which('unshare')!, '--user', '--map-root-user',
-          ...(plan.isolateNetwork ? ['--net'] : []),
-          '--pid', '--fork', '--kill-child', '--mount-proc',
-          '--', helper, ...helperArgs(plan, plan.isolateNetwork),
-        ],
-        pidNamespace: true,
-      };
+      // unshare has no --die-with-parent: the launcher sets PR_SET_PDEATHSIG and execs it, and
+      // --kill-child carries the signal on to the namespace's PID 1. --keep-caps lets PID 1 keep
+      // the namespace's capabilities (to build the view) though it is not uid 0 inside.
+      return launched(plan, which('unshare')!, [
+        '--user', `--map-user=${plan.hostIds.uid}`, `--map-group=${plan.hostIds.gid}`, '--keep-caps',
+        '--mount', '--ipc', '--uts', '--cgroup', '--pid', '--fork', '--kill-child',
+        ...(plan.isolateNetwork ? ['--net'] : []),
+        '--', selfExec(plan),
+        ...initArgs(plan, [...(plan.isolateNetwork ? ['--lo-up'] : []), '--hostname', 'sandbox', ...helperView(view)]),
+      ], true, true);
     case 'none':
-      return { file: helper, args: ['--die-with-parent', ...helperArgs(plan, false)], pidNamespace: false };
+      return launched(plan, helperPath(plan.backend), initArgs(plan, ['--no-namespace']), false);
   }
 }

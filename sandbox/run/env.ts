@@ -1,7 +1,10 @@
 // The environment a sandboxed command sees.
 
 /** Passed through from the worker when the caller does not ask to inherit everything. */
-const MINIMAL_KEYS = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TERM', 'TZ', 'USER', 'LOGNAME', 'TMPDIR'];
+const MINIMAL_KEYS = ['LANG', 'LC_ALL', 'LC_CTYPE', 'TERM', 'TZ'];
+
+/** The view's own PATH: the worker's may name directories the view does not have. */
+export const VIEW_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 const PROXY_KEYS = [
   'HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy',
@@ -14,6 +17,8 @@ export function commandEnv(options: {
   inherit: boolean;
   extra?: Readonly<Record<string, string>>;
   proxies: ProxyUrls | null;
+  /** The work dir as the command sees it: HOME when the environment is not inherited. */
+  workdir: string;
 }): Record<string, string> {
   const env: Record<string, string> = {};
   const source = process.env;
@@ -21,7 +26,12 @@ export function commandEnv(options: {
     const value = source[key];
     if (value !== undefined) env[key] = value;
   }
-  if (!env.PATH) env.PATH = '/usr/local/bin:/usr/bin:/bin';
+  if (!options.inherit) {
+    env.PATH = VIEW_PATH;
+    env.HOME = options.workdir;
+    env.TMPDIR = '/tmp';
+  }
+  if (!env.PATH) env.PATH = VIEW_PATH;
   Object.assign(env, options.extra);
   // Ours win over inherited or caller-given proxy variables: a stale one would point nowhere.
   for (const key of PROXY_KEYS) delete env[key];

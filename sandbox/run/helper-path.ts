@@ -1,4 +1,4 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, openSync } from 'node:fs';
 import * as path from 'node:path';
 import { SandboxBackendError } from '../errors';
 
@@ -6,6 +6,7 @@ import { SandboxBackendError } from '../errors';
 const HELPER = path.resolve(__dirname, '..', '..', 'native', 'sandbox-init');
 
 let checked = false;
+let fd: number | null = null;
 
 /** The path of the in-namespace helper, or a SandboxBackendError that says how to build it. */
 export function helperPath(backend: string): string {
@@ -21,4 +22,14 @@ export function helperPath(backend: string): string {
     checked = true;
   }
   return HELPER;
+}
+
+/**
+ * A descriptor open on the helper, kept for the life of the process. The backend executes the
+ * helper through it (/proc/self/fd/N), because the run's own user may not be allowed to reach
+ * the helper's path (a checkout under /root, say).
+ */
+export function helperFd(backend: string): number {
+  if (fd === null) fd = openSync(helperPath(backend), 'r');
+  return fd;
 }

@@ -1,14 +1,14 @@
 // What a caller may ask of one run, and the checks that turn bad input into a clear error before
 // anything starts.
-import { statSync } from 'node:fs';
 import { SandboxInputError } from '../errors';
-import { canonicalizeHost, isHostProblem, type NetworkCeiling, type PerCallNetwork, type WorkerCeiling } from '../policy';
+import type { HostIdentity } from '../contain/identity';
+import { canonicalizeHost, isHostProblem, type FilesystemCeiling, type NetworkCeiling, type PerCallNetwork, type WorkerCeiling } from '../policy';
 import type { ProxyLimits } from '../proxy/context';
 import type { Backend } from '../types';
 import { assertBackend } from './backends';
 import type { WarmPool } from './warm-pool';
 
-export type RunOptions = NetworkCeiling & {
+export type RunOptions = NetworkCeiling & FilesystemCeiling & {
   /** argv of the command; nothing is interpreted by a shell unless you run one. */
   command: readonly string[];
   /** Default 'bubblewrap'. */
@@ -21,6 +21,14 @@ export type RunOptions = NetworkCeiling & {
   env?: Readonly<Record<string, string>>;
   /** Pass the whole caller environment through (the CLI does); default: PATH, HOME, LANG and a few more. */
   inheritEnv?: boolean;
+  /** The run's read-write host directory; default a fresh empty one, removed afterwards. */
+  workdir?: string;
+  /** Where the command sees the work dir; default its host path (or /workspace for a fresh one). */
+  workdirInside?: string;
+  /** The command's host user: 'caller' (the default unless root), or ids (root only). A root
+   * process without this gives each run ids of its own from a range (docs/security-model.md). */
+  runAs?: 'caller' | HostIdentity;
+  /** Inside the view: absolute, or relative to the work dir; default the work dir. */
   cwd?: string;
   stdin?: string;
   timeoutSeconds?: number;
@@ -60,14 +68,8 @@ export function validateRunOptions(options: RunOptions): ValidatedRun {
       throw new SandboxInputError(`environment variable ${key} must be a string without NUL bytes`);
     }
   }
-  if (options.cwd !== undefined) {
-    let isDir = false;
-    try {
-      isDir = statSync(options.cwd).isDirectory();
-    } catch {
-      // reported below
-    }
-    if (!isDir) throw new SandboxInputError(`cwd ${JSON.stringify(options.cwd)} is not an existing directory`);
+  if (options.cwd !== undefined && (typeof options.cwd !== 'string' || options.cwd === '' || options.cwd.includes('\0'))) {
+    throw new SandboxInputError(`cwd ${JSON.stringify(options.cwd)} must be a directory inside the view (absolute, or relative to the work dir)`);
   }
   let timeoutMs: number | null = null;
   if (options.timeoutSeconds !== undefined) {

@@ -3,8 +3,12 @@ import { randomBytes } from 'node:crypto';
 import type * as net from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { SandboxBackendError } from '../errors';
-import { compilePolicy, type CompiledPolicy } from '../policy';
+import { appliedLimits } from '../contain/applied-limits';
+import { cgroupSupport } from '../contain/cgroup';
+import { canSwitchIdentity } from '../contain/identity';
+import { checkHostPaths, checkWorkdir } from '../contain/workdir';
+import { SandboxBackendError, SandboxInputError } from '../errors';
+import { compilePolicy, normalizePath, type CompiledPolicy, type LimitName } from '../policy';
 import {
   createHttpProxy,
   createResolver,
@@ -14,13 +18,14 @@ import {
   startProxyPair,
   type ProxyContext,
 } from '../proxy';
-import type { Backend, RunResult, Termination } from '../types';
+import type { Backend, EffectivePolicy, RunResult, Termination } from '../types';
 import { checkBackend } from './backends';
 import { createBridge } from './bridge';
 import { commandEnv, type ProxyUrls } from './env';
 import { BoundedOutput, DEFAULT_OUTPUT_LIMIT } from './output';
 import { HTTP_PORT_INSIDE, SOCKS_PORT_INSIDE, planRun, type RunPlan } from './plan';
-import { SandboxProcess, type SandboxShape } from './sandbox-process';
+import { prepareSandbox, type PreparedSandbox, type SandboxTemplate, type Workdir } from './prepare';
+import type { ReportedExit, ReportedReady } from './sandbox-process';
 import { DEFAULT_KILL_GRACE_MS, Terminator } from './terminate';
 import { validateRunOptions, type RunOptions } from './options';
 
@@ -38,73 +43,106 @@ export async function runSandboxed(options: RunOptions): Promise<RunResult> {
   const input = validateRunOptions(options);
   const backend: Backend = input.backend;
   const policy = compilePolicy(options, options.call, options.worker);
+  if (backend === 'none' && policy.mode !== 'open') {
+    throw new SandboxBackendError(
+      backend,
+      `backend none has no namespace and cannot enforce networkMode '${policy.mode}': use backend bubblewrap or userns (--backend userns works without root)`,
+    );
+  }
   checkBackend(backend);
+  checkHostPaths(policy.readOnlyPaths, 'readOnlyPaths');
+  checkHostPaths(policy.readWritePaths, 'readWritePaths');
+  const workdir = options.workdir === undefined ? ('fresh' as const) : given(options.workdir, options.workdirInside, backend);
   const plan = planRun(policy, backend);
   const log = new RecordLog(options.maxRecords);
   const egress = await startEgress(plan, policy, log, options);
 
-  const shape: SandboxShape = {
+  const template: SandboxTemplate = {
     backend,
     isolateNetwork: plan.isolateNetwork,
     listen: plan.listenInside ? [...egress.listeners.keys()] : [],
+    workdir,
+    readOnlyPaths: policy.readOnlyPaths,
+    readWritePaths: policy.readWritePaths,
+    tmpBytes: policy.limits.tmpBytes,
+    identity: options.runAs ?? (canSwitchIdentity() ? 'fresh' : 'caller'),
   };
-  const env = commandEnv({ inherit: options.inheritEnv ?? false, extra: options.env, proxies: egress.urls });
+  let prepared: PreparedSandbox;
+  try {
+    prepared = options.pool?.take(template) ?? prepareSandbox(template);
+  } catch (err) {
+    await egress.close();
+    throw err;
+  }
   const stdout = new BoundedOutput(options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT);
   const stderr = new BoundedOutput(options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT);
-
+  const sandbox = prepared.process;
   let stopReason: 'timeout' | 'cancelled' | null = null;
-  let sandbox: SandboxProcess | null = null;
-  const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    if (options.signal?.aborted) {
-      stopReason = 'cancelled';
-      resolve({ code: null, signal: null });
-      return;
-    }
-    sandbox = options.pool?.take(shape) ?? new SandboxProcess(shape);
-    const proc = sandbox.proc;
-    const terminator = new Terminator(proc, sandbox.pidNamespace, options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
-    const stop = (why: 'timeout' | 'cancelled') => {
-      stopReason ??= why;
-      terminator.start();
-    };
-    const timer = input.timeoutMs ? setTimeout(() => stop('timeout'), input.timeoutMs) : null;
-    const onAbort = () => stop('cancelled');
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+  let outcome: { code: number | null; signal: NodeJS.Signals | null };
+  try {
+    prepared.cgroup?.apply(policy.limits.memoryBytes, policy.limits.processes);
+    const env = commandEnv({ inherit: options.inheritEnv ?? false, extra: options.env, proxies: egress.urls, workdir: prepared.workdir.inside });
+    const cwd = input.cwd === undefined ? prepared.workdir.inside : input.cwd.startsWith('/') ? input.cwd : `${prepared.workdir.inside}/${input.cwd}`;
+    const { processes, fileSizeBytes, openFiles, cpuSeconds } = policy.limits;
+    outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+      if (options.signal?.aborted) {
+        stopReason = 'cancelled';
+        sandbox.discard();
+        resolve({ code: null, signal: null });
+        return;
+      }
+      const proc = sandbox.proc;
+      const terminator = new Terminator(proc, sandbox.pidNamespace, options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
+      const stop = (why: 'timeout' | 'cancelled') => {
+        stopReason ??= why;
+        terminator.start();
+      };
+      const timer = input.timeoutMs ? setTimeout(() => stop('timeout'), input.timeoutMs) : null;
+      const onAbort = () => stop('cancelled');
+      options.signal?.addEventListener('abort', onAbort, { once: true });
 
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      stdout.push(chunk);
-      options.onOutput?.('stdout', chunk);
+      proc.stdout!.on('data', (chunk: Buffer) => {
+        stdout.push(chunk);
+        options.onOutput?.('stdout', chunk);
+      });
+      proc.stderr!.on('data', (chunk: Buffer) => {
+        stderr.push(chunk);
+        options.onOutput?.('stderr', chunk);
+      });
+      proc.on('error', (err) => {
+        cleanup();
+        reject(new SandboxBackendError(backend, `cannot start the ${backend} sandbox: ${err.message}`));
+      });
+      proc.on('close', (code, signal) => {
+        cleanup();
+        resolve({ code, signal });
+      });
+      const spec = { command: input.command, env, cwd, stdin: options.stdin, rlimits: { processes, fileSizeBytes, openFiles, cpuSeconds } };
+      sandbox.start(spec, (port, handle) => {
+        const listener = egress.listeners.get(port);
+        if (listener) listener.server.listen(handle);
+        else (handle as { close?: () => void }).close?.();
+      });
+      function cleanup() {
+        if (timer) clearTimeout(timer);
+        terminator.dispose();
+        options.signal?.removeEventListener('abort', onAbort);
+      }
     });
-    proc.stderr!.on('data', (chunk: Buffer) => {
-      stderr.push(chunk);
-      options.onOutput?.('stderr', chunk);
-    });
-    proc.on('error', (err) => {
-      cleanup();
-      reject(new SandboxBackendError(backend, `cannot start the ${backend} sandbox: ${err.message}`));
-    });
-    proc.on('close', (code, signal) => {
-      cleanup();
-      resolve({ code, signal });
-    });
-    sandbox.start({ command: input.command, env, cwd: input.cwd, stdin: options.stdin }, (port, handle) => {
-      const listener = egress.listeners.get(port);
-      if (listener) listener.server.listen(handle);
-      else (handle as { close?: () => void }).close?.();
-    });
-    function cleanup() {
-      if (timer) clearTimeout(timer);
-      terminator.dispose();
-      options.signal?.removeEventListener('abort', onAbort);
-    }
-  }).finally(() => egress.close());
+  } finally {
+    await egress.close();
+  }
+  const limitHit = prepared.cgroup?.limitHit() ?? null;
+  prepared.release();
 
-  const exit = interpretExit((sandbox as SandboxProcess | null)?.exit ?? null, outcome, stopReason, stderr, backend);
+  const exit = interpretExit(sandbox.exit, outcome, stopReason, stderr, backend);
   const records = log.snapshot();
+  const limit = (sandbox.exit?.limit as LimitName | undefined) ?? limitHit ?? limitBySignal(exit.signal);
   return {
     exitCode: exit.exitCode,
     signal: exit.signal,
     termination: exit.termination,
+    ...(limit ? { limit } : {}),
     durationMs: Math.round((performance.now() - started) * 1000) / 1000,
     stdout: stdout.text(),
     stderr: stderr.text(),
@@ -113,20 +151,81 @@ export async function runSandboxed(options: RunOptions): Promise<RunResult> {
     stdoutTruncated: stdout.truncated,
     stderrTruncated: stderr.truncated,
     backend,
-    policy: withBackendNotes(policy, backend),
+    workdir: prepared.workdir.inside,
+    policy: appliedPolicy(policy, backend, prepared, sandbox.setup),
     allowed: records.allowed,
     denied: records.denied,
     recordsDropped: records.dropped,
   };
 }
 
+/** A caller's work dir, checked; it appears at its own path unless told otherwise. */
+function given(dir: string, inside: string | undefined, backend: Backend): Workdir {
+  const host = checkWorkdir(dir);
+  if (inside !== undefined && backend !== 'none') {
+    if (!inside.startsWith('/') || normalizePath(inside) !== inside || inside === '/') {
+      throw new SandboxInputError(`workdirInside ${JSON.stringify(inside)} must be a canonical absolute path other than /`);
+    }
+    return { host, inside };
+  }
+  return { host, inside: host };
+}
+
+/** A command killed by the signal its limit sends. */
+function limitBySignal(signal: string | null): LimitName | undefined {
+  if (signal === 'SIGXFSZ') return 'fileSizeBytes';
+  if (signal === 'SIGXCPU') return 'cpuSeconds';
+  return undefined;
+}
+
+function appliedPolicy(policy: CompiledPolicy, backend: Backend, prepared: PreparedSandbox, setup: ReportedReady | null): EffectivePolicy {
+  const contained = backend !== 'none';
+  const support = cgroupSupport();
+  const notes = [...policy.effective.notes];
+  if (!contained) {
+    notes.push('backend none: no namespace; nothing but the proxy variables stands between the command and the host network, and the command sees the host\'s files with the worker\'s user (development only)');
+  }
+  const masked = setup?.masked ?? [];
+  if (setup && setup.maskedCount > masked.length) masked.push(`... and ${setup.maskedCount - masked.length} more`);
+  const landlock = !contained
+    ? { abi: null, note: 'backend none: no Landlock' }
+    : setup && setup.landlock > 0
+      ? { abi: setup.landlock }
+      : { abi: null, note: setup?.landlockWhy || 'unknown' };
+  return {
+    ...policy.effective,
+    notes,
+    filesystem: { ...prepared.view, masked },
+    limits: appliedLimits(policy.limits, {
+      cgroup: prepared.cgroup ? { pids: prepared.cgroup.pids } : null,
+      cgroupWhy: support.ok ? 'the run\'s cgroup could not be created' : support.reason,
+      hostRoot: prepared.identity.uid === 0,
+      contained,
+    }),
+    backstops: {
+      userNamespace: contained,
+      hostUid: prepared.identity.uid,
+      hostGid: prepared.identity.gid,
+      capabilities: contained ? 'none' : 'unchanged',
+      seccomp: contained,
+      landlock,
+    },
+  };
+}
+
 function interpretExit(
-  reported: { code?: number; signal?: number } | null,
+  reported: ReportedExit | null,
   outcome: { code: number | null; signal: NodeJS.Signals | null },
   stopReason: 'timeout' | 'cancelled' | null,
   stderr: BoundedOutput,
   backend: Backend,
 ): { exitCode: number | null; signal: string | null; termination: Termination } {
+  if (reported?.setupError !== undefined) {
+    // The command never started: the sandbox could not be made as promised, or its input was wrong.
+    const input = /^input: /.exec(reported.setupError);
+    if (input) throw new SandboxInputError(reported.setupError.slice(input[0].length));
+    throw new SandboxBackendError(backend, `backend ${backend} could not contain the run, so nothing ran: ${reported.setupError}`);
+  }
   if (reported) {
     const signal = reported.signal !== undefined ? SIGNAL_NAMES.get(reported.signal) ?? `SIG${reported.signal}` : null;
     const termination: Termination = stopReason ?? (signal ? 'signal' : 'exited');
@@ -145,17 +244,6 @@ function backendFailure(backend: Backend, stderr: string, outcome: { code: numbe
     hint = ': the kernel refused a namespace (user namespaces disabled, AppArmor restrict_unprivileged_userns, or an unprivileged container); enable them or run the worker where namespaces are allowed';
   }
   return `backend ${backend} could not start the sandbox: ${said}${hint}`;
-}
-
-function withBackendNotes(policy: CompiledPolicy, backend: Backend): RunResult['policy'] {
-  if (backend !== 'none') return policy.effective;
-  return {
-    ...policy.effective,
-    notes: [
-      ...policy.effective.notes,
-      'backend none: no namespace; nothing but the proxy variables stands between the command and the host network (development only)',
-    ],
-  };
 }
 
 type Egress = { listeners: Map<number, Listener>; urls: ProxyUrls | null; close(): Promise<void> };

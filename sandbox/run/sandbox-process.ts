@@ -2,50 +2,61 @@
 // it (sandbox-init --spec-fd): the same path serves a cold start and a warm one from the pool.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
-import type { Backend } from '../types';
-import { launchFor } from './backends';
+import { helperFd } from './helper-path';
+import { launchFor, type LaunchPlan } from './backends';
 
-/** What can be prepared before a run is asked for: everything but the command itself. */
-export type SandboxShape = { backend: Backend; isolateNetwork: boolean; listen: readonly number[] };
+/** Everything of a launch but the descriptors, which this file owns. */
+export type SandboxShape = Omit<LaunchPlan, 'specFd' | 'exeFd'>;
 
-export function shapeKey(shape: SandboxShape): string {
-  return `${shape.backend}/${shape.isolateNetwork ? 'netns' : 'hostnet'}/${shape.listen.join(',')}`;
-}
+export type CommandSpec = {
+  command: readonly string[];
+  env: Readonly<Record<string, string>>;
+  cwd?: string;
+  stdin?: string;
+  /** Resource limits set in the command's process (absent: as inherited). */
+  rlimits: { processes?: number; fileSizeBytes?: number; openFiles?: number; cpuSeconds?: number };
+};
 
-export type CommandSpec = { command: readonly string[]; env: Readonly<Record<string, string>>; cwd?: string; stdin?: string };
-
-export type ReportedExit = { code?: number; signal?: number };
+/** What sandbox-init reported of the command's end. */
+export type ReportedExit = { code?: number; signal?: number; limit?: string; setupError?: string };
+/** What sandbox-init reported once the sandbox was set up. */
+export type ReportedReady = { landlock: number; landlockWhy: string; masked: string[]; maskedCount: number };
 
 type HandleSink = (port: number, handle: object) => void;
 
 const SPEC_FD = 4;
+const EXE_FD = 5;
 
 export class SandboxProcess {
   readonly proc: ChildProcess;
   readonly pidNamespace: boolean;
   /** The command's exact wait status, as sandbox-init reported it. */
   exit: ReportedExit | null = null;
+  /** Set once the namespaces are up. */
+  setup: ReportedReady | null = null;
   ready = false;
   private readonly handles: Array<[number, object]> = [];
   private sink: HandleSink | null = null;
   private readyWaiters: Array<() => void> = [];
+  private started = false;
 
   constructor(readonly shape: SandboxShape) {
-    const launch = launchFor({ ...shape, specFd: SPEC_FD });
+    const exeFd = helperFd(shape.backend);
+    const launch = launchFor({ ...shape, specFd: SPEC_FD, exeFd: EXE_FD });
     this.pidNamespace = launch.pidNamespace;
     this.proc = spawn(launch.file, launch.args, {
       // sandbox-init replaces this environment with the command's before it runs it.
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-      stdio: ['pipe', 'pipe', 'pipe', 'ipc', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe', 'ipc', 'pipe', exeFd],
     });
     this.proc.on('message', (msg: any, handle: unknown) => {
       if (msg && typeof msg.sandboxListen === 'number' && handle) this.deliver(msg.sandboxListen, handle as object);
-      else if (msg && msg.sandboxReady) this.markReady();
+      else if (msg && msg.sandboxReady) this.markReady(msg);
       else if (msg && msg.sandboxExit) this.exit = msg.sandboxExit;
     });
     // Until a run takes it, an exit (the backend failed) must not be an unhandled error.
     this.proc.on('error', () => {});
-    this.proc.on('exit', () => this.markReady());
+    this.proc.on('exit', () => this.markReady(null));
   }
 
   get alive(): boolean {
@@ -59,6 +70,7 @@ export class SandboxProcess {
 
   /** Hands the command over. Listening sockets reach `sink`, those that came earlier first. */
   start(spec: CommandSpec, sink: HandleSink): void {
+    this.started = true;
     this.sink = sink;
     for (const [port, handle] of this.handles.splice(0)) sink(port, handle);
     const specPipe = this.proc.stdio[SPEC_FD] as Writable;
@@ -77,9 +89,20 @@ export class SandboxProcess {
     }
   }
 
-  kill(): void {
-    if (this.alive) this.proc.kill('SIGKILL');
+  /**
+   * Ends a sandbox that will not run anything. An empty spec makes sandbox-init leave by itself
+   * (and bwrap or unshare after it, each reaping its child: no zombie is left to the host's init).
+   */
+  discard(): void {
     for (const [, handle] of this.handles.splice(0)) (handle as { close?: () => void }).close?.();
+    if (!this.alive) return;
+    if (!this.started) {
+      const specPipe = this.proc.stdio[SPEC_FD] as Writable;
+      specPipe.on('error', () => {});
+      specPipe.end();
+      this.proc.stdin?.on('error', () => {});
+      this.proc.stdin?.end();
+    }
   }
 
   private deliver(port: number, handle: object): void {
@@ -87,15 +110,21 @@ export class SandboxProcess {
     else this.handles.push([port, handle]);
   }
 
-  private markReady(): void {
+  private markReady(msg: ReportedReady | null): void {
+    if (msg) this.setup = { landlock: msg.landlock, landlockWhy: msg.landlockWhy, masked: msg.masked ?? [], maskedCount: msg.maskedCount ?? 0 };
     this.ready = true;
     for (const w of this.readyWaiters.splice(0)) w();
   }
 }
 
-/** NUL-terminated strings: argc, argv..., envc, KEY=VALUE..., cwd ('' = stay). */
+/** NUL-terminated strings: argc, argv..., envc, KEY=VALUE..., cwd, then the four limits ('' = as inherited). */
 function encodeSpec(spec: CommandSpec): Buffer {
   const env = Object.entries(spec.env).map(([k, v]) => `${k}=${v}`);
-  const parts = [String(spec.command.length), ...spec.command, String(env.length), ...env, spec.cwd ?? ''];
+  const r = spec.rlimits;
+  const limit = (v: number | undefined) => (v === undefined ? '' : String(v));
+  const parts = [
+    String(spec.command.length), ...spec.command, String(env.length), ...env, spec.cwd ?? '',
+    limit(r.processes), limit(r.fileSizeBytes), limit(r.openFiles), limit(r.cpuSeconds),
+  ];
   return Buffer.from(parts.map((p) => `${p}\0`).join(''));
 }

@@ -53,14 +53,25 @@ export class Terminator {
     this.timer.unref();
   }
 
+  /**
+   * SIGKILL to the run's PID 1 only: the kernel then kills everything in its namespace, and bwrap
+   * or unshare (its parent) reaps it and exits, to be reaped by us. Killing the parent as well
+   * would leave PID 1 a zombie of the host's init, which in an init-less container is never
+   * reaped. The parent is killed only if it is still there a while later.
+   */
   kill(): void {
     const pid = this.proc.pid;
     if (pid === undefined || this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    for (const sup of this.supervisors()) {
+    const supervisors = this.supervisors();
+    for (const sup of supervisors) {
       if (!this.pidNamespace) for (const cmd of childrenOf(sup)) signal(-cmd, 'SIGKILL');
       signal(sup, 'SIGKILL');
     }
-    signal(pid, 'SIGKILL');
+    if (!this.pidNamespace) return;
+    const last = setTimeout(() => {
+      if (this.proc.exitCode === null && this.proc.signalCode === null) signal(pid, 'SIGKILL');
+    }, supervisors.length > 0 ? 2000 : 0);
+    last.unref();
   }
 
   dispose(): void {

@@ -1,43 +1,56 @@
-// Warm sandboxes: a run's namespaces (bwrap or unshare, sandbox-init, the in-namespace listening
-// sockets) are started before the run is asked for, so that a run pays only for handing over
-// its command. Each warm sandbox still serves exactly one run: nothing is reused or shared.
-import { SandboxProcess, shapeKey, type SandboxShape } from './sandbox-process';
+// Warm sandboxes: a run's namespaces and view (bwrap or unshare, sandbox-init, the in-namespace
+// listening sockets, a fresh work dir and host user where the template asks for them) are made
+// before the run is asked for, so that a run pays only for handing over its command. Each warm
+// sandbox still serves exactly one run: nothing is reused or shared.
+import type { IdAllocator } from '../contain/identity';
+import { prepareSandbox, templateKey, type PreparedSandbox, type SandboxTemplate } from './prepare';
 
 export class WarmPool {
-  private readonly idle = new Map<string, SandboxProcess[]>();
+  private readonly idle = new Map<string, PreparedSandbox[]>();
   private closed = false;
 
-  /** `size`: warm sandboxes kept per shape (backend, posture's namespace, listeners). */
-  constructor(private readonly size = 1) {}
+  /** `size`: warm sandboxes kept per template. */
+  constructor(
+    private readonly size = 1,
+    private readonly ids?: IdAllocator,
+  ) {}
 
-  /** A warm sandbox of this shape if one is alive; a replacement starts in the background. */
-  take(shape: SandboxShape): SandboxProcess | null {
-    if (this.closed || shape.backend === 'none') return null;
-    const key = shapeKey(shape);
+  /** A warm sandbox of this template if one is alive; a replacement starts in the background. */
+  take(template: SandboxTemplate): PreparedSandbox | null {
+    if (this.closed || template.backend === 'none') return null;
+    const key = templateKey(template);
     const list = this.idle.get(key) ?? [];
-    let found: SandboxProcess | null = null;
+    let found: PreparedSandbox | null = null;
     while (!found && list.length > 0) {
       const candidate = list.shift()!;
-      if (candidate.alive) found = candidate;
-      else candidate.kill();
+      if (candidate.process.alive) found = candidate;
+      else discard(candidate);
     }
     this.idle.set(key, list);
-    setImmediate(() => this.fill(shape));
-    if (found) found.setIdle(false);
+    setImmediate(() => this.fill(template));
+    if (found) found.process.setIdle(false);
     return found;
   }
 
-  /** Starts warm sandboxes of this shape up to the pool's size. */
-  fill(shape: SandboxShape): void {
-    if (this.closed || shape.backend === 'none') return;
-    const key = shapeKey(shape);
+  /** Prepares sandboxes of this template up to the pool's size. */
+  fill(template: SandboxTemplate): void {
+    if (this.closed || template.backend === 'none') return;
+    const key = templateKey(template);
     const list = this.idle.get(key) ?? [];
     while (list.length < this.size) {
-      const warm = new SandboxProcess(shape);
-      warm.setIdle(true);
-      warm.proc.once('exit', () => {
+      let warm: PreparedSandbox;
+      try {
+        warm = prepareSandbox(template, this.ids);
+      } catch {
+        break; // a cold start will meet the same problem and report it
+      }
+      warm.process.setIdle(true);
+      warm.process.proc.once('exit', () => {
         const at = list.indexOf(warm);
-        if (at !== -1) list.splice(at, 1);
+        if (at !== -1) {
+          list.splice(at, 1);
+          warm.release();
+        }
       });
       list.push(warm);
     }
@@ -47,16 +60,24 @@ export class WarmPool {
   /** Resolves when every idle warm sandbox has finished setting up (the benchmark waits on it). */
   async settled(): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
-    const pending = [...this.idle.values()].flat().filter((w) => !w.ready);
+    const pending = [...this.idle.values()].flat().filter((w) => !w.process.ready);
     // Idle sandboxes do not hold the event loop open; while we wait on them, they must.
-    for (const w of pending) w.setIdle(false);
-    await Promise.all(pending.map((w) => w.whenReady()));
-    for (const w of pending) if ([...this.idle.values()].some((list) => list.includes(w))) w.setIdle(true);
+    for (const w of pending) w.process.setIdle(false);
+    await Promise.all(pending.map((w) => w.process.whenReady()));
+    for (const w of pending) if ([...this.idle.values()].some((list) => list.includes(w))) w.process.setIdle(true);
   }
 
   /** Ends every idle warm sandbox; later takes start cold. */
   close(): void {
     this.closed = true;
-    for (const list of this.idle.values()) for (const warm of list.splice(0)) warm.kill();
+    for (const list of this.idle.values()) for (const warm of list.splice(0)) discard(warm);
   }
+}
+
+/** Ends an unused sandbox and frees what it held once its processes are gone. */
+function discard(warm: PreparedSandbox): void {
+  const { proc } = warm.process;
+  if (proc.exitCode !== null || proc.signalCode !== null) warm.release();
+  else proc.once('exit', () => warm.release());
+  warm.process.discard();
 }

@@ -1,0 +1,106 @@
+// The view (docs/security-model.md, "The view"): the one list of mount operations that makes a
+// run's fresh root. bubblewrap performs it from its own options; sandbox-init performs the same
+// list for backend userns. The Landlock rules and the result's description derive from it too.
+import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import { SYSTEM_PATHS, pathWithin } from '../policy/paths';
+import type { FilesystemView } from '../types';
+
+export type ViewOp =
+  | { op: 'ro-bind' | 'bind'; src: string; dest: string }
+  | { op: 'symlink'; target: string; dest: string }
+  | { op: 'proc' | 'dev' | 'remount-ro'; dest: string }
+  | { op: 'tmpfs'; dest: string; bytes: number; mode: number };
+
+export type ViewSpec = {
+  /** The run's one read-write host directory, and where the command sees it. */
+  workdir: { host: string; inside: string };
+  /** Extra host paths, canonical and existing; each appears at its own path. */
+  readOnly: readonly string[];
+  readWrite: readonly string[];
+  /** Size of the fresh /tmp and /dev/shm. */
+  tmpBytes: number;
+};
+
+type SystemEntry = { path: string; link: string | null };
+let systemEntries: SystemEntry[] | null = null;
+let resolvTarget: string | null | undefined;
+
+/** The host's system directories as they are: a directory, a symlink (usr-merge), or absent. */
+function system(): SystemEntry[] {
+  if (systemEntries) return systemEntries;
+  const found: SystemEntry[] = [];
+  for (const path of SYSTEM_PATHS) {
+    try {
+      const st = lstatSync(path);
+      if (st.isSymbolicLink()) found.push({ path, link: readlinkSync(path) });
+      else if (st.isDirectory()) found.push({ path, link: null });
+    } catch {
+      // not on this host (lib32, libx32...)
+    }
+  }
+  return (systemEntries = found);
+}
+
+/** /etc/resolv.conf is often a link into /run, which the view does not have: bind its target. */
+function resolvConfTarget(): string | null {
+  if (resolvTarget !== undefined) return resolvTarget;
+  resolvTarget = null;
+  try {
+    const real = realpathSync('/etc/resolv.conf');
+    const inside = system().some((e) => e.link === null && pathWithin(real, e.path));
+    if (!inside) resolvTarget = real;
+  } catch {
+    // no resolv.conf, or a dangling link: the view has the same
+  }
+  return resolvTarget;
+}
+
+export function viewOps(spec: ViewSpec): ViewOp[] {
+  const ops: ViewOp[] = [];
+  for (const e of system()) {
+    ops.push(e.link === null ? { op: 'ro-bind', src: e.path, dest: e.path } : { op: 'symlink', target: e.link, dest: e.path });
+  }
+  const resolv = resolvConfTarget();
+  if (resolv) ops.push({ op: 'ro-bind', src: resolv, dest: resolv });
+  ops.push({ op: 'proc', dest: '/proc' });
+  ops.push({ op: 'dev', dest: '/dev' });
+  ops.push({ op: 'tmpfs', dest: '/tmp', bytes: spec.tmpBytes, mode: 0o1777 });
+  ops.push({ op: 'tmpfs', dest: '/dev/shm', bytes: spec.tmpBytes, mode: 0o1777 });
+  for (const p of spec.readOnly) ops.push({ op: 'ro-bind', src: p, dest: p });
+  for (const p of spec.readWrite) ops.push({ op: 'bind', src: p, dest: p });
+  ops.push({ op: 'bind', src: spec.workdir.host, dest: spec.workdir.inside });
+  // Nothing may be created at the top of the view or in /dev: both are fixed from here on.
+  ops.push({ op: 'remount-ro', dest: '/dev' });
+  ops.push({ op: 'remount-ro', dest: '/' });
+  return ops;
+}
+
+export type LandlockClass = 'list' | 'read' | 'write' | 'dev' | 'proc';
+export type LandlockRule = { cls: LandlockClass; path: string };
+
+/** Landlock allows exactly what the view grants, path by path (the root: listing only). */
+export function landlockRules(ops: readonly ViewOp[]): LandlockRule[] {
+  const rules: LandlockRule[] = [{ cls: 'list', path: '/' }];
+  for (const o of ops) {
+    if (o.op === 'ro-bind') rules.push({ cls: 'read', path: o.dest });
+    else if (o.op === 'bind' || o.op === 'tmpfs') rules.push({ cls: 'write', path: o.dest });
+    else if (o.op === 'proc') rules.push({ cls: 'proc', path: o.dest });
+    else if (o.op === 'dev') rules.push({ cls: 'dev', path: o.dest });
+  }
+  return rules;
+}
+
+/** The view as the result reports it (the helper adds what it masked). */
+export function describeView(ops: readonly ViewOp[]): FilesystemView {
+  const view: FilesystemView = { root: 'fresh', readOnly: [], readWrite: [], tmpfs: [], masked: [] };
+  for (const o of ops) {
+    if (o.op === 'ro-bind') view.readOnly.push(o.dest);
+    else if (o.op === 'bind') view.readWrite.push(o.dest);
+    else if (o.op === 'tmpfs') view.tmpfs.push(`${o.dest} (${o.bytes} bytes)`);
+  }
+  return view;
+}
+
+export function hostView(): FilesystemView {
+  return { root: 'host', readOnly: [], readWrite: ['/'], tmpfs: [], masked: [] };
+}

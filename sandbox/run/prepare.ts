@@ -1,0 +1,93 @@
+// A sandbox prepared before its command is known: its namespaces and view, its host user, its
+// work dir and its cgroup (docs/mechanism.md, "Warm sandboxes"). A cold run prepares one and
+// uses it at once; the pool prepares them ahead. Either way each serves one run and is released.
+import { cgroupSupport, RunCgroup } from '../contain/cgroup';
+import { callerIdentity, canSwitchIdentity, defaultIds, type HostIdentity, type IdAllocator } from '../contain/identity';
+import { describeView, hostView, landlockRules, viewOps } from '../contain/view';
+import { FRESH_WORKDIR_INSIDE, makeFreshWorkdir } from '../contain/workdir';
+import type { Backend, FilesystemView } from '../types';
+import { SandboxProcess } from './sandbox-process';
+
+export type Workdir = { host: string; inside: string };
+
+/** What a sandbox is prepared from: everything of a run but its command, env and limits. */
+export type SandboxTemplate = {
+  backend: Backend;
+  isolateNetwork: boolean;
+  listen: readonly number[];
+  /** A given work dir, or a fresh empty one for each sandbox. */
+  workdir: Workdir | 'fresh';
+  readOnlyPaths: readonly string[];
+  readWritePaths: readonly string[];
+  tmpBytes: number;
+  /** 'caller': the worker's own ids; 'fresh': ids of the range for each sandbox (root only). */
+  identity: HostIdentity | 'caller' | 'fresh';
+};
+
+export function templateKey(t: SandboxTemplate): string {
+  return JSON.stringify(t);
+}
+
+export type PreparedSandbox = {
+  process: SandboxProcess;
+  workdir: Workdir;
+  identity: HostIdentity;
+  cgroup: RunCgroup | null;
+  view: FilesystemView;
+  /** Frees what the sandbox held (fresh work dir, ids, cgroup); once its processes are gone. */
+  release(): void;
+};
+
+export function prepareSandbox(t: SandboxTemplate, ids: IdAllocator = defaultIds): PreparedSandbox {
+  const contained = t.backend !== 'none';
+  const caller = callerIdentity();
+  // Backend none contains nothing, so it keeps the caller's ids: another uid would be a pretence.
+  const taken = t.identity === 'fresh' && contained && canSwitchIdentity() ? ids.take() : null;
+  const identity = taken ?? (typeof t.identity === 'object' ? t.identity : caller);
+  const switched = identity.uid !== caller.uid || identity.gid !== caller.gid;
+  const releases: Array<() => void> = [];
+  if (taken) releases.push(() => ids.release(taken));
+  const release = () => {
+    for (const r of releases.splice(0).reverse()) r();
+  };
+  try {
+    let workdir: Workdir;
+    if (t.workdir === 'fresh') {
+      const fresh = makeFreshWorkdir(identity, switched);
+      releases.push(() => fresh.remove());
+      workdir = { host: fresh.path, inside: contained ? FRESH_WORKDIR_INSIDE : fresh.path };
+    } else {
+      workdir = t.workdir;
+    }
+    const ops = contained
+      ? viewOps({ workdir, readOnly: t.readOnlyPaths, readWrite: t.readWritePaths, tmpBytes: t.tmpBytes })
+      : null;
+    const cgroup = makeCgroup();
+    if (cgroup) releases.push(() => cgroup.remove());
+    const process = new SandboxProcess({
+      backend: t.backend,
+      isolateNetwork: t.isolateNetwork,
+      listen: t.listen,
+      view: ops,
+      landlock: ops ? landlockRules(ops) : [],
+      maskRootOnly: contained && identity.uid === 0,
+      switchTo: switched ? identity : null,
+      hostIds: identity,
+      cgroup: cgroup?.path ?? null,
+    });
+    return { process, workdir, identity, cgroup, view: ops ? describeView(ops) : hostView(), release };
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+function makeCgroup(): RunCgroup | null {
+  const support = cgroupSupport();
+  if (!support.ok) return null;
+  try {
+    return new RunCgroup(support.parent);
+  } catch {
+    return null;
+  }
+}
