@@ -22,7 +22,7 @@ test('the issue\'s example: an allowed name reaches the loopback server, any oth
   expect(result.denied).toEqual([expect.objectContaining({ host: 'elsewhere.example.test', reason: 'not-allowlisted' })]);
   expect(Object.keys(result).sort()).toEqual([
     'allowed', 'backend', 'denied', 'durationMs', 'exitCode', 'policy', 'recordsDropped', 'signal', 'stderr',
-    'stderrBytes', 'stderrTruncated', 'stdout', 'stdoutBytes', 'stdoutTruncated', 'termination',
+    'stderrBytes', 'stderrTruncated', 'stdout', 'stdoutBytes', 'stdoutTruncated', 'termination', 'workdir',
   ]);
 });
 
@@ -48,7 +48,7 @@ test.each([
   [['run', '--resolve', 'x.test', '--', 'true'], /NAME=ADDRESS/],
   [['run', '--timeout', 'soon', '--', 'true'], /--timeout/],
   [['run', '--backend', 'docker', '--', 'true'], /docker/],
-  [['run', '--cwd', '/no/such/dir', '--', 'true'], /not an existing directory/],
+  [['run', '--cwd', '/no/such/dir', '--', 'true'], /not a directory inside the view/],
 ])('bad input %j exits 125 with one line naming the problem', async (args, pattern) => {
   const r = await runCli(args as string[]);
   expect(r.code).toBe(125);
@@ -83,7 +83,8 @@ describe('unprivileged', () => {
     );
     const result = parseJson(r);
     expect(result.backend).toBe('userns');
-    expect(result.stdout).toContain('0\n'); // root inside its own user namespace only
+    expect(result.stdout).toContain(`${nobody}\n`); // its own uid, mapped to itself, without capabilities
+    expect(result.policy.backstops).toMatchObject({ hostUid: nobody, capabilities: 'none', seccomp: true });
     expect(result.stdout).toContain('hello from plain /unpriv');
     expect(result.allowed).toHaveLength(1);
   });

@@ -1,7 +1,7 @@
 // How runs end: exit codes and signals, timeouts that leave no process behind, bounded output,
 // concurrent runs whose records never mix, and clear errors for bad input.
 import { runSandboxed, SandboxBackendError, SandboxInputError, SandboxPolicyError } from '../../sandbox';
-import type { Backend } from '../../sandbox';
+import type { Backend, RunOptions, RunResult } from '../../sandbox';
 import { processesWith, uniqueMarker } from '../support/processes';
 import { startHttpUpstream, type Upstream } from '../support/upstream';
 
@@ -12,19 +12,22 @@ beforeAll(async () => {
 afterAll(() => plain.close());
 
 describe.each<Backend>(['bubblewrap', 'userns', 'none'])('backend %s', (backend) => {
+  // Backend none has no namespace, so it runs only the open posture.
+  const run = (options: Omit<RunOptions, 'backend'>): Promise<RunResult> =>
+    runSandboxed({ backend, ...(backend === 'none' ? { networkMode: 'open' as const } : {}), ...options });
   test('exit code, stdout, stderr and stdin pass through', async () => {
-    const result = await runSandboxed({ backend, command: ['sh', '-c', 'cat; echo err >&2; exit 3'], stdin: 'in-put' });
+    const result = await run({ command: ['sh', '-c', 'cat; echo err >&2; exit 3'], stdin: 'in-put' });
     expect(result).toMatchObject({ exitCode: 3, signal: null, termination: 'exited', stdout: 'in-put', stderr: 'err\n', backend });
     expect(result.stdoutBytes).toBe(6);
   });
 
   test('a command killed by a signal reports the signal', async () => {
-    const result = await runSandboxed({ backend, command: ['sh', '-c', 'kill -USR1 $$'] });
+    const result = await run({ command: ['sh', '-c', 'kill -USR1 $$'] });
     expect(result).toMatchObject({ exitCode: null, signal: 'SIGUSR1', termination: 'signal' });
   });
 
   test('a missing program is exit 127 with a message', async () => {
-    const result = await runSandboxed({ backend, command: ['no-such-program-here'] });
+    const result = await run({ command: ['no-such-program-here'] });
     expect(result.exitCode).toBe(127);
     expect(result.stderr).toContain("cannot run 'no-such-program-here'");
   });
@@ -32,8 +35,7 @@ describe.each<Backend>(['bubblewrap', 'userns', 'none'])('backend %s', (backend)
   test('timeout ends the whole tree, including children that ignore SIGTERM and background ones', async () => {
     const marker = uniqueMarker();
     const started = Date.now();
-    const result = await runSandboxed({
-      backend,
+    const result = await run({
       timeoutSeconds: 1,
       killGraceMs: 1000,
       command: ['sh', '-c', `sleep ${marker} & (trap '' TERM; sleep ${marker}) & trap '' TERM; sleep ${marker}; wait`],
@@ -46,8 +48,7 @@ describe.each<Backend>(['bubblewrap', 'userns', 'none'])('backend %s', (backend)
 
   test('background processes do not outlive a command that exits, even in a session of their own', async () => {
     const marker = uniqueMarker();
-    const result = await runSandboxed({
-      backend,
+    const result = await run({
       // The pause lets both start before the command exits.
       command: ['sh', '-c', `nohup sleep ${marker} >/dev/null 2>&1 & setsid sh -c 'sleep ${marker}; :' >/dev/null 2>&1 & sleep 0.3; echo started`],
     });
@@ -58,7 +59,7 @@ describe.each<Backend>(['bubblewrap', 'userns', 'none'])('backend %s', (backend)
   test('cancellation through an AbortSignal', async () => {
     const abort = new AbortController();
     setTimeout(() => abort.abort(), 300);
-    const result = await runSandboxed({ backend, killGraceMs: 500, command: ['sleep', '30'], signal: abort.signal });
+    const result = await run({ killGraceMs: 500, command: ['sleep', '30'], signal: abort.signal });
     expect(result.termination).toBe('cancelled');
   });
 });
@@ -98,7 +99,7 @@ test('two concurrent runs keep their records apart', async () => {
 
 test('bad input is refused before anything runs', async () => {
   await expect(runSandboxed({ command: [] })).rejects.toThrow(SandboxInputError);
-  await expect(runSandboxed({ command: ['true'], cwd: '/no/such/dir' })).rejects.toThrow(/not an existing directory/);
+  await expect(runSandboxed({ command: ['true'], cwd: '/no/such/dir' })).rejects.toThrow(/not a directory inside the view/);
   await expect(runSandboxed({ command: ['true'], env: { 'BAD=KEY': 'x' } })).rejects.toThrow(SandboxInputError);
   await expect(runSandboxed({ command: ['true'], backend: 'docker' as Backend })).rejects.toThrow(SandboxBackendError);
   await expect(

@@ -55,7 +55,7 @@ test('closing the runner ends the idle warm sandboxes', async () => {
   await local.settled();
   await runner.settled();
   // Our own children only: other test files may hold warm sandboxes of their own.
-  const mine = () => processesWith('sandbox-init\0--spec-fd').filter((pid) => parentOf(pid) === process.pid);
+  const mine = () => processesWith('\0--spec-fd\0').filter((pid) => parentOf(pid) === process.pid);
   const before = mine().length;
   expect(before).toBeGreaterThanOrEqual(2);
   local.close();

@@ -1,5 +1,7 @@
 // Runs the real command line (bin/temporal-sandbox.js) as a child process.
 import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
 export const REPO = path.resolve(__dirname, '..', '..', '..');
@@ -7,9 +9,24 @@ export const CLI = path.join(REPO, 'bin', 'temporal-sandbox.js');
 
 export type CliResult = { code: number | null; stdout: string; stderr: string };
 
-export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; uid?: number; gid?: number; timeoutMs?: number } = {}): Promise<CliResult> {
+let scratch: string | null = null;
+
+/** The CLI's work dir is its current directory: never the checkout, and open to every test user. */
+function scratchDir(): string {
+  if (!scratch) {
+    scratch = mkdtempSync(path.join(realpathSync(tmpdir()), 'sbx-cli-'));
+    chmodSync(scratch, 0o1777);
+  }
+  return scratch;
+}
+
+export function runCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; uid?: number; gid?: number; timeoutMs?: number; cwd?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: options.cwd ?? scratchDir(),
       env: options.env ?? process.env,
       uid: options.uid,
       gid: options.gid,

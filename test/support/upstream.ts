@@ -1,7 +1,7 @@
 // Real upstream servers on loopback for the tests: plain HTTP and HTTPS (a throwaway
 // self-signed certificate made with openssl for each test run).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -52,6 +52,9 @@ export function makeCertificate(names: string[]): TlsMaterial {
     '-addext', `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
     '-keyout', key, '-out', cert,
   ], { stdio: 'ignore' });
+  // Readable by a sandboxed command's own user, which is not the test's when the tests run as root.
+  chmodSync(dir, 0o755);
+  chmodSync(cert, 0o644);
   return { dir, cert, key, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -2,7 +2,7 @@
 // killed with SIGKILL mid-run leaves no process behind and the run completes on another worker;
 // worker.ts starts, serves, and shuts down cleanly on SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
@@ -17,7 +17,9 @@ const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   tc = await connectClient();
-  dir = mkdtempSync(path.join(tmpdir(), 'sbx-lifecycle-'));
+  // The runs read a flag file here: readable by their own users, and allowed by the workers.
+  dir = mkdtempSync(path.join(realpathSync(tmpdir()), 'sbx-lifecycle-'));
+  chmodSync(dir, 0o755);
 });
 
 afterAll(async () => {
@@ -80,7 +82,10 @@ test('a worker killed with SIGKILL mid-run leaves no sandboxed process, and the 
   // Workflows run here; the activity runs in child processes that we can kill.
   const workflows = await startWorker({ activities: false });
   try {
-    const env = { TEMPORAL_ADDRESS: serverAddress().address, TEMPORAL_NAMESPACE: serverAddress().namespace, TEMPORAL_TASK_QUEUE: workflows.taskQueue };
+    const env = {
+      TEMPORAL_ADDRESS: serverAddress().address, TEMPORAL_NAMESPACE: serverAddress().namespace, TEMPORAL_TASK_QUEUE: workflows.taskQueue,
+      SANDBOX_WORKER_CEILING: JSON.stringify({ allowedPaths: [dir] }),
+    };
     const childScript = path.join(REPO, 'dist', 'test', 'temporal', 'worker-child.js');
     const first = await spawnNode(childScript, env);
 
@@ -90,7 +95,7 @@ test('a worker killed with SIGKILL mid-run leaves no sandboxed process, and the 
       taskQueue: workflows.taskQueue,
       workflowId: uniqueName('sigkill'),
       args: [{
-        session: { heartbeatTimeout: '2s', retry: { initialInterval: '100ms' } },
+        session: { heartbeatTimeout: '2s', retry: { initialInterval: '100ms' }, readOnlyPaths: [dir] },
         // The first attempt sleeps; once the flag exists, an attempt completes at once.
         command: ['/bin/sh', '-c', `if [ -e "$1" ]; then echo "second attempt"; else exec sleep ${marker}; fi`, 'sh', flag],
       }],
