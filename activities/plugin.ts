@@ -4,6 +4,7 @@
 // `temporal-sandbox/workflow`.
 import { SimplePlugin } from '@temporalio/plugin';
 import type { WorkerOptions } from '@temporalio/worker';
+import { IdAllocator } from '../sandbox/contain/identity';
 import { validateWorkerCeiling } from './ceiling';
 import { createSandboxActivities, type SandboxActivityOptions } from './run';
 import { WorkerRunner } from './runner';
@@ -17,7 +18,8 @@ export class SandboxPlugin extends SimplePlugin {
   constructor(options: SandboxPluginOptions = {}) {
     // A malformed ceiling stops the worker at startup, not at the first run.
     validateWorkerCeiling(options);
-    const runner = new WorkerRunner(options.warm ?? 1);
+    if (options.uidRange) new IdAllocator(options.uidRange); // a bad range stops the worker here too
+    const runner = new WorkerRunner(options.warm ?? 1, options.uidRange);
     super({
       name: 'temporal-sandbox',
       activities: createSandboxActivities({ ...options, resolveStatic: toMap(options.resolveStatic) }, runner),

@@ -2,6 +2,7 @@
 // a fresh sandbox, heartbeats progress, ends the process tree on cancellation, and maps outcomes
 // to typed failures (DESIGN 6).
 import { Context } from '@temporalio/activity';
+import type { IdRange } from '../sandbox/contain/identity';
 import type { RunOptions } from '../sandbox/run/options';
 import type { RunResult } from '../sandbox/types';
 import { sandboxErrorToFailure } from '../workflows/failures';
@@ -20,13 +21,15 @@ export type SandboxActivityOptions = SandboxWorkerCeiling & {
   outputLimitBytes?: number;
   /** Warm sandboxes kept per shape (backend, posture); default 1; 0 starts every run cold. */
   warm?: number;
+  /** Under a root worker, where each run's unprivileged host uid and gid come from. */
+  uidRange?: IdRange;
 };
 
 /**
  * The activities to register (the plugin does this): { 'sandbox.run': fn }. Give a runner to
  * control the warm sandboxes' lifetime (the plugin closes its runner when the worker stops).
  */
-export function createSandboxActivities(options: SandboxActivityOptions = {}, runner = new WorkerRunner(options.warm ?? 1)) {
+export function createSandboxActivities(options: SandboxActivityOptions = {}, runner = new WorkerRunner(options.warm ?? 1, options.uidRange)) {
   return {
     [RUN_ACTIVITY]: (request: SandboxRunRequest): Promise<RunResult> => runActivity(request, options, runner),
   };

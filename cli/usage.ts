@@ -1,7 +1,8 @@
 export const USAGE = `usage: temporal-sandbox run [options] -- COMMAND [ARG...]
        temporal-sandbox audit WORKFLOW_ID [--history FILE] [--json] [--address A] [--namespace N]
 
-run: runs COMMAND in a fresh network namespace under a network policy (see README).
+run: runs COMMAND contained (a fresh root showing only its view, no privilege, seccomp and
+     Landlock) in a fresh network namespace under a network policy (see README).
 audit: prints every sandboxed run of a workflow and every connection it refused (audit --help).
 
   --network blocked|allowlist|open   default blocked
@@ -11,9 +12,13 @@ audit: prints every sandboxed run of a workflow and every connection it refused 
   --proxy-url URL  --socks-url URL   bring your own proxy (http://..., socks5h://...)
   --backend bubblewrap|userns|none   default bubblewrap
   --resolve NAME=ADDRESS             repeatable; static answers for the proxies' resolver
+  --workdir DIR                      the read-write work dir; default the current directory
+  --read-only PATH  --read-write PATH   repeatable; add host paths to the view
+  --limit NAME=VALUE                 repeatable: processes, memory, file-size, open-files,
+                                     cpu-seconds, tmp (sizes take K, M, G suffixes)
   --timeout SECONDS                  SIGTERM to the whole run, SIGKILL 10 s later
-  --env KEY=VALUE                    repeatable
-  --cwd DIR
+  --env KEY=VALUE                    repeatable; the caller's environment is passed as well
+  --cwd DIR                          inside the view; default the work dir
   --json                             print the RunResult as JSON on stdout
 
 Exit status: the command's (128+N when killed by signal N, 124 on timeout);

@@ -1,7 +1,7 @@
 // What a caller may ask of one run, and the checks that turn bad input into a clear error before
 // anything starts.
 import { SandboxInputError } from '../errors';
-import type { HostIdentity } from '../contain/identity';
+import type { HostIdentity, IdAllocator } from '../contain/identity';
 import { canonicalizeHost, isHostProblem, type FilesystemCeiling, type NetworkCeiling, type PerCallNetwork, type WorkerCeiling } from '../policy';
 import type { ProxyLimits } from '../proxy/context';
 import type { Backend } from '../types';
@@ -47,6 +47,8 @@ export type RunOptions = NetworkCeiling & FilesystemCeiling & {
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
   /** Take the run's namespaces from these warm sandboxes (see createSandboxRunner). */
   pool?: WarmPool;
+  /** Where a root process takes each run's host ids from (see createSandboxRunner's uidRange). */
+  ids?: IdAllocator;
 };
 
 export type ValidatedRun = { command: string[]; backend: Backend; cwd: string | undefined; timeoutMs: number | null };

@@ -69,7 +69,7 @@ export async function runSandboxed(options: RunOptions): Promise<RunResult> {
   };
   let prepared: PreparedSandbox;
   try {
-    prepared = options.pool?.take(template) ?? prepareSandbox(template);
+    prepared = options.pool?.take(template) ?? prepareSandbox(template, options.ids);
   } catch (err) {
     await egress.close();
     throw err;
