@@ -242,6 +242,7 @@ static void read_setup_failure(int fd, char *buf, size_t cap) {
 static int init(int argc, char **argv) {
   struct init_args a;
   parse_init(argc, argv, &a);
+  prctl(PR_SET_NAME, "sandbox-init", 0, 0, 0); /* started as /proc/self/fd/N, it would be "N" in ps */
   int channel = ipc_take_channel();
   close_stray_fds(channel, a.spec_fd);
   int is_init = getpid() == 1;

@@ -131,6 +131,7 @@ export async function runSandboxed(options: RunOptions): Promise<RunResult> {
     });
   } finally {
     await egress.close();
+    options.pool?.refill(template);
   }
   const limitHit = prepared.cgroup?.limitHit() ?? null;
   prepared.release();

@@ -15,7 +15,10 @@ export class WarmPool {
     private readonly ids?: IdAllocator,
   ) {}
 
-  /** A warm sandbox of this template if one is alive; a replacement starts in the background. */
+  /**
+   * A warm sandbox of this template if one is alive. Its replacement is prepared when the run is
+   * over (refill): spawning blocks the event loop for a moment, which must not land in a run.
+   */
   take(template: SandboxTemplate): PreparedSandbox | null {
     if (this.closed || template.backend === 'none') return null;
     const key = templateKey(template);
@@ -27,9 +30,14 @@ export class WarmPool {
       else discard(candidate);
     }
     this.idle.set(key, list);
-    setImmediate(() => this.fill(template));
     if (found) found.process.setIdle(false);
+    else this.refill(template); // none was ready: the next run of this template should find one
     return found;
+  }
+
+  /** Prepares a replacement once the current callbacks (a run handing back its result) are done. */
+  refill(template: SandboxTemplate): void {
+    if (!this.closed && template.backend !== 'none') setImmediate(() => this.fill(template));
   }
 
   /** Prepares sandboxes of this template up to the pool's size. */
