@@ -5,15 +5,14 @@
 
 import * as http from 'node:http';
 import type * as net from 'node:net';
-import { performance } from 'node:perf_hooks';
 import { canonicalizeHost, isHostProblem, splitHostPort } from '../policy';
 import type { HostKind } from '../policy';
-import type { ConnectionRecord, RefusalReason } from '../types';
+import type { RefusalReason } from '../types';
 import type { ProxyContext } from './context';
 import { basicAuthMatches } from './credential';
 import { ConnectionTracker, makeProxyServer, noop } from './server';
 import type { ProxyServer } from './server';
-import { hostPort, openUpstream, recordDenied, splice, startAttempt } from './tunnel';
+import { hostPort, openUpstream, recordAllowed, recordDenied, splice, startAttempt } from './tunnel';
 import type { Attempt, Refusal } from './tunnel';
 
 /** Request headers that belong to the client-proxy hop (RFC 9110 7.6.1), plus Host, rebuilt. */
@@ -154,12 +153,7 @@ function forward(
     if (recorded) return;
     recorded = true;
     upstream.destroy();
-    const rec: ConnectionRecord = { at: a.at, proxy: 'http', host: a.host, port: a.port, address: opened.address };
-    if (opened.rule !== undefined) rec.rule = opened.rule;
-    rec.bytesUp = bytesUp;
-    rec.bytesDown = bytesDown;
-    rec.durationMs = Math.round(performance.now() - a.t0);
-    ctx.log.add('allowed', rec);
+    recordAllowed(ctx, a, opened, bytesUp, bytesDown);
   };
 
   let upReq: http.ClientRequest;
