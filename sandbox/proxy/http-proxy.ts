@@ -33,6 +33,7 @@ const STATUS_FOR: Record<RefusalReason, number> = {
   unsupported: 501,
   'resolve-failed': 502,
   'upstream-failed': 502,
+  'over-limit': 503,
 };
 
 type Target = { host: string; kind: HostKind; port: number };

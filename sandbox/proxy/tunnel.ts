@@ -9,6 +9,8 @@ import { performance } from 'node:perf_hooks';
 import { decide } from '../policy';
 import type { HostKind } from '../policy';
 import type { ConnectionRecord, RefusalReason } from '../types';
+import { budgetOf } from './budget';
+import type { RunBudget } from './budget';
 import type { ProxyContext } from './context';
 import type { ConnectionTracker } from './server';
 
@@ -98,8 +100,17 @@ export async function openUpstream(
 
   const address = d.address ?? a.host;
   if (client.destroyed || tracker.isClosing) return { kind: 'gone' };
+  const budget = budgetOf(ctx);
+  if (budget.upstreamsFull) {
+    return refuse({
+      reason: 'over-limit',
+      rule: 'maxUpstreams',
+      address,
+      message: `${ctx.limits.maxUpstreams} upstream connections are open already`,
+    });
+  }
   try {
-    const upstream = await dial(tracker, client, address, a.port, ctx.limits.connectTimeoutMs);
+    const upstream = await dial(budget, tracker, client, address, a.port, ctx.limits.connectTimeoutMs);
     if (client.destroyed || tracker.isClosing) {
       // The upstream saw a connection from the run: that stays on the record.
       upstream.destroy();
@@ -120,10 +131,11 @@ export async function openUpstream(
 }
 
 /**
- * Connect to an IP literal (never a name: nothing is resolved twice), within timeoutMs. A client
- * that leaves ends the dial at once.
+ * Connect to an IP literal (never a name: nothing is resolved twice), within timeoutMs. The socket
+ * holds a slot of the run's budget until it closes; a client that leaves ends the dial at once.
  */
 function dial(
+  budget: RunBudget,
   tracker: ConnectionTracker,
   client: net.Socket,
   address: string,
@@ -132,6 +144,7 @@ function dial(
 ): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const s = net.connect({ host: address, port, allowHalfOpen: true, noDelay: true });
+    budget.holdUpstream(s);
     tracker.trackUpstream(s);
     const fail = (err: Error): void => {
       done();
