@@ -20,6 +20,11 @@ export type ProxyLimits = {
   idleTimeoutMs: number;
   /** Upstream sockets open at once per run, both proxies together; beyond it a dial is refused. */
   maxUpstreams: number;
+  /**
+   * Bytes of pipelined HTTP requests waiting for their turn per run, both proxies together (each
+   * charged at its head plus node's objects for it); beyond it the request is refused.
+   */
+  maxBufferedBytes: number;
 };
 
 export const DEFAULT_LIMITS: ProxyLimits = Object.freeze({
@@ -30,6 +35,7 @@ export const DEFAULT_LIMITS: ProxyLimits = Object.freeze({
   maxConnections: 2048,
   idleTimeoutMs: 300_000,
   maxUpstreams: 1024,
+  maxBufferedBytes: 16 * 1024 * 1024,
 });
 
 export type ProxyContext = {
