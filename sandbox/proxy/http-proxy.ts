@@ -310,13 +310,23 @@ async function onUpgrade(ctx: ProxyContext, tracker: ConnectionTracker, req: htt
  * bytes would land after our status line, inside the tunnel (a desync).
  */
 async function afterPendingResponses(socket: net.Socket): Promise<void> {
-  for (;;) {
-    const res = (socket as { _httpMessage?: http.ServerResponse | null })._httpMessage;
-    if (!res || res.writableFinished || socket.destroyed) return;
-    await new Promise<void>((resolve) => {
-      res.once('finish', resolve);
-      res.once('close', resolve);
-    });
+  const pending = (): http.ServerResponse | null | undefined =>
+    (socket as { _httpMessage?: http.ServerResponse | null })._httpMessage;
+  // Having let go of the socket, node no longer passes its 'drain' on to those answers: an answer
+  // that met backpressure (a client reading slowly) would wait for it forever, and this with it.
+  const relayDrain = (): void => void pending()?.emit('drain');
+  socket.on('drain', relayDrain);
+  try {
+    for (;;) {
+      const res = pending();
+      if (!res || res.writableFinished || socket.destroyed) return;
+      await new Promise<void>((resolve) => {
+        res.once('finish', resolve);
+        res.once('close', resolve);
+      });
+    }
+  } finally {
+    socket.removeListener('drain', relayDrain);
   }
 }
 
