@@ -1,8 +1,8 @@
 // One run's budget, shared by its two proxies: how many upstream sockets may be open at once and
 // how many bytes of pipelined requests may wait for their turn. maxConnections is per proxy and
 // counts clients; this is what one command can take from the worker it shares with other runs
-// (README, "Limits"). Both proxies of a run are made from the same ProxyContext object, so the
-// budget is found by that object.
+// (README, Security, "Limits"). Both proxies of a run are made from the same ProxyContext object,
+// so the budget is found by that object.
 
 import type * as net from 'node:net';
 import type { ProxyContext, ProxyLimits } from './context';
