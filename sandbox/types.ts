@@ -11,7 +11,9 @@ export type RefusalReason =
   | 'malformed'
   | 'unsupported'
   | 'resolve-failed'
-  | 'upstream-failed';
+  | 'upstream-failed'
+  /** A per-run limit of the proxies was reached (the record's rule names it): not the policy. */
+  | 'over-limit';
 
 /** Reasons that come from the policy itself (a retry cannot change them). */
 export const POLICY_REFUSALS: readonly RefusalReason[] = [

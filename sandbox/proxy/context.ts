@@ -18,6 +18,13 @@ export type ProxyLimits = {
   maxConnections: number;
   /** A tunnel with no traffic either way for this long is closed. */
   idleTimeoutMs: number;
+  /** Upstream sockets open at once per run, both proxies together; beyond it a dial is refused. */
+  maxUpstreams: number;
+  /**
+   * Bytes of pipelined HTTP requests waiting for their turn per run, both proxies together (each
+   * charged at its head plus node's objects for it); beyond it the request is refused.
+   */
+  maxBufferedBytes: number;
 };
 
 export const DEFAULT_LIMITS: ProxyLimits = Object.freeze({
@@ -27,6 +34,8 @@ export const DEFAULT_LIMITS: ProxyLimits = Object.freeze({
   maxHeaderBytes: 16 * 1024,
   maxConnections: 2048,
   idleTimeoutMs: 300_000,
+  maxUpstreams: 1024,
+  maxBufferedBytes: 16 * 1024 * 1024,
 });
 
 export type ProxyContext = {
@@ -37,5 +46,6 @@ export type ProxyContext = {
   credential: { username: string; password: string } | null;
   /** 'ip:port' of our own listeners as seen from where the client is (self-connection guard). */
   self: string[];
+  /** Both proxies of a run are made from one context object: the run's budget is keyed by it (budget.ts). */
   limits: ProxyLimits;
 };

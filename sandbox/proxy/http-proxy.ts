@@ -2,18 +2,20 @@
 // header limits and the head timeout are its well-tested code); everything after the head is
 // ours: the target is parsed and canonicalized here, decided by the policy, and dialed at the
 // address that passed. Nothing else (origin-form, other schemes, Upgrade) is proxied.
+// Pipelined requests are served one at a time (pipeline.ts).
 
 import * as http from 'node:http';
 import type * as net from 'node:net';
-import { performance } from 'node:perf_hooks';
 import { canonicalizeHost, isHostProblem, splitHostPort } from '../policy';
 import type { HostKind } from '../policy';
-import type { ConnectionRecord, RefusalReason } from '../types';
+import type { RefusalReason } from '../types';
+import { budgetOf } from './budget';
 import type { ProxyContext } from './context';
 import { basicAuthMatches } from './credential';
+import { RequestLine } from './pipeline';
 import { ConnectionTracker, makeProxyServer, noop } from './server';
 import type { ProxyServer } from './server';
-import { hostPort, openUpstream, recordDenied, splice, startAttempt } from './tunnel';
+import { hostPort, openUpstream, recordAllowed, recordDenied, splice, startAttempt } from './tunnel';
 import type { Attempt, Refusal } from './tunnel';
 
 /** Request headers that belong to the client-proxy hop (RFC 9110 7.6.1), plus Host, rebuilt. */
@@ -34,6 +36,7 @@ const STATUS_FOR: Record<RefusalReason, number> = {
   unsupported: 501,
   'resolve-failed': 502,
   'upstream-failed': 502,
+  'over-limit': 503,
 };
 
 type Target = { host: string; kind: HostKind; port: number };
@@ -41,6 +44,8 @@ type Target = { host: string; kind: HostKind; port: number };
 export function createHttpProxy(ctx: ProxyContext): ProxyServer {
   const limits = ctx.limits;
   const tracker = new ConnectionTracker(limits.maxConnections);
+  const budget = budgetOf(ctx);
+  const lines = new WeakMap<net.Socket, RequestLine>();
   const server = http.createServer({
     maxHeaderSize: limits.maxHeaderBytes,
     headersTimeout: limits.headersTimeoutMs,
@@ -49,12 +54,21 @@ export function createHttpProxy(ctx: ProxyContext): ProxyServer {
     connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(limits.headersTimeoutMs / 4))),
     noDelay: true,
   });
+  // A client that half-closes after its last request still gets the answers (node would end the
+  // connection at once); node ends it after the last response instead.
+  (server as unknown as { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   server.on('connection', (socket: net.Socket) => tracker.admit(socket));
   server.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
     onConnect(ctx, tracker, req, socket, head).catch(() => socket.destroy());
   });
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    onRequest(ctx, tracker, req, res).catch(() => res.destroy());
+    const socket = req.socket;
+    // Requests parsed after their connection was given up on (in the same read).
+    if (socket.destroyed) return;
+    let line = lines.get(socket);
+    if (!line) lines.set(socket, (line = new RequestLine(socket, budget)));
+    const serve = (): Promise<void> => onRequest(ctx, tracker, req, res);
+    if (!line.add(req, res, serve)) refuseWaiting(ctx, req);
   });
   server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket) => {
     onUpgrade(ctx, tracker, req, socket).catch(() => socket.destroy());
@@ -100,6 +114,25 @@ async function onConnect(
 
 // ---- absolute-form requests -------------------------------------------------------------
 
+/**
+ * A pipelined request that would take the run past maxBufferedBytes. It cannot be answered before
+ * the requests ahead of it, and reading on would only buffer more: the connection is closed (what
+ * is in flight on it ends, and is recorded as it ends).
+ */
+function refuseWaiting(ctx: ProxyContext, req: http.IncomingMessage): void {
+  // An unauthenticated client leaves no record (the host-loopback case: anyone local may connect).
+  if (basicAuthMatches(ctx, req.headers['proxy-authorization'])) {
+    const parsed = parseRequestTarget(req.url ?? '', req.headers.host);
+    const a =
+      parsed.kind === 'http'
+        ? startAttempt('http', parsed.target.host, parsed.target.port)
+        : startAttempt('http', parsed.host, parsed.port);
+    recordDenied(ctx, a, { reason: 'over-limit', rule: 'maxBufferedBytes' });
+  }
+  req.socket.destroy();
+}
+
+/** One request, in its turn; resolves when its exchange is over (recorded, upstream closed). */
 async function onRequest(
   ctx: ProxyContext,
   tracker: ConnectionTracker,
@@ -125,7 +158,7 @@ async function onRequest(
   if (opened.kind === 'refused') {
     return sendRes(res, STATUS_FOR[opened.refusal.reason], refusalHeaders(opened.refusal), refusalBody(a, opened.refusal));
   }
-  forward(ctx, a, req, res, opened, parsed.target, parsed.path);
+  return forward(ctx, a, req, res, opened, parsed.target, parsed.path);
 }
 
 /** Send one request over the dialed socket and stream both bodies; record when it is over. */
@@ -137,7 +170,7 @@ function forward(
   opened: { upstream: net.Socket; address: string; rule?: string },
   target: Target,
   path: string,
-): void {
+): Promise<void> {
   const { upstream } = opened;
   const headers: string[] = ['Host', authorityFor(target)];
   const named = connectionTokens(req.headers.connection);
@@ -150,16 +183,20 @@ function forward(
   let bytesUp = 0;
   let bytesDown = 0;
   let recorded = false;
+  // Over once recorded and its upstream socket closed: the connection's next request dials only
+  // then, so that it never has two upstreams (nor holds two of the run's slots).
+  let halfOver: () => void = noop;
+  const over = new Promise<void>((resolve) => {
+    let n = 0;
+    halfOver = (): void => void (++n === 2 && resolve());
+  });
+  upstream.once('close', () => halfOver());
   const finish = (): void => {
     if (recorded) return;
     recorded = true;
     upstream.destroy();
-    const rec: ConnectionRecord = { at: a.at, proxy: 'http', host: a.host, port: a.port, address: opened.address };
-    if (opened.rule !== undefined) rec.rule = opened.rule;
-    rec.bytesUp = bytesUp;
-    rec.bytesDown = bytesDown;
-    rec.durationMs = Math.round(performance.now() - a.t0);
-    ctx.log.add('allowed', rec);
+    recordAllowed(ctx, a, opened, bytesUp, bytesDown);
+    halfOver();
   };
 
   let upReq: http.ClientRequest;
@@ -175,7 +212,8 @@ function forward(
     // node refuses some request lines (characters it will not send); nothing was sent.
     upstream.destroy();
     recordDenied(ctx, a, { reason: 'malformed', address: opened.address, rule: opened.rule });
-    return sendRes(res, 400, { 'X-Sandbox-Refusal': 'malformed' }, refusalBody(a, { reason: 'malformed' }));
+    sendRes(res, 400, { 'X-Sandbox-Refusal': 'malformed' }, refusalBody(a, { reason: 'malformed' }));
+    return Promise.resolve();
   }
   // An upstream that stops answering must not hold the request forever (node's server has no
   // request timeout here: bodies may legitimately be slow, so this is an idle limit, not a total).
@@ -204,6 +242,7 @@ function forward(
   req.pipe(upReq);
   // 'close' comes once the response is done or the client is gone: either way the exchange is over.
   res.once('close', finish);
+  return over;
 }
 
 type ParsedTarget =
@@ -271,13 +310,23 @@ async function onUpgrade(ctx: ProxyContext, tracker: ConnectionTracker, req: htt
  * bytes would land after our status line, inside the tunnel (a desync).
  */
 async function afterPendingResponses(socket: net.Socket): Promise<void> {
-  for (;;) {
-    const res = (socket as { _httpMessage?: http.ServerResponse | null })._httpMessage;
-    if (!res || res.writableFinished || socket.destroyed) return;
-    await new Promise<void>((resolve) => {
-      res.once('finish', resolve);
-      res.once('close', resolve);
-    });
+  const pending = (): http.ServerResponse | null | undefined =>
+    (socket as { _httpMessage?: http.ServerResponse | null })._httpMessage;
+  // Having let go of the socket, node no longer passes its 'drain' on to those answers: an answer
+  // that met backpressure (a client reading slowly) would wait for it forever, and this with it.
+  const relayDrain = (): void => void pending()?.emit('drain');
+  socket.on('drain', relayDrain);
+  try {
+    for (;;) {
+      const res = pending();
+      if (!res || res.writableFinished || socket.destroyed) return;
+      await new Promise<void>((resolve) => {
+        res.once('finish', resolve);
+        res.once('close', resolve);
+      });
+    }
+  } finally {
+    socket.removeListener('drain', relayDrain);
   }
 }
 

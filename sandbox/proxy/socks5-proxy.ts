@@ -172,6 +172,9 @@ function refusalCode(r: Refusal): number {
       return REP.hostUnreachable;
     case 'upstream-failed':
       return r.code === 'ECONNREFUSED' ? REP.connectionRefused : REP.hostUnreachable;
+    case 'over-limit':
+      // As for maxConnections: a failure of the server, not a ruling on the target.
+      return REP.failure;
     default:
       return REP.notAllowed;
   }

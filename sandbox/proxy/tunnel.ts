@@ -9,6 +9,8 @@ import { performance } from 'node:perf_hooks';
 import { decide } from '../policy';
 import type { HostKind } from '../policy';
 import type { ConnectionRecord, RefusalReason } from '../types';
+import { budgetOf } from './budget';
+import type { RunBudget } from './budget';
 import type { ProxyContext } from './context';
 import type { ConnectionTracker } from './server';
 
@@ -43,10 +45,26 @@ export function recordDenied(ctx: ProxyContext, a: Attempt, r: Omit<Refusal, 'me
   ctx.log.add('denied', rec);
 }
 
+/** The record of a connection that was made, written once it is over. */
+export function recordAllowed(
+  ctx: ProxyContext,
+  a: Attempt,
+  opened: { address: string; rule?: string },
+  bytesUp: number,
+  bytesDown: number,
+): void {
+  const rec: ConnectionRecord = { at: a.at, proxy: a.proxy, host: a.host, port: a.port, address: opened.address };
+  if (opened.rule !== undefined) rec.rule = opened.rule;
+  rec.bytesUp = bytesUp;
+  rec.bytesDown = bytesDown;
+  rec.durationMs = Math.round(performance.now() - a.t0);
+  ctx.log.add('allowed', rec);
+}
+
 export type Opened =
   | { kind: 'open'; upstream: net.Socket; address: string; rule?: string }
   | { kind: 'refused'; refusal: Refusal }
-  /** The client went away, or the proxy is closing: nothing to answer, nothing to record. */
+  /** The client went away, or the proxy is closing: nothing to answer (a connection made is recorded). */
   | { kind: 'gone' };
 
 /**
@@ -81,10 +99,22 @@ export async function openUpstream(
   if (!d.allowed) return refuse({ reason: d.reason, rule: d.rule, address: d.address, message: d.message });
 
   const address = d.address ?? a.host;
+  if (client.destroyed || tracker.isClosing) return { kind: 'gone' };
+  const budget = budgetOf(ctx);
+  if (budget.upstreamsFull) {
+    return refuse({
+      reason: 'over-limit',
+      rule: 'maxUpstreams',
+      address,
+      message: `${ctx.limits.maxUpstreams} upstream connections are open already`,
+    });
+  }
   try {
-    const upstream = await dial(tracker, address, a.port, ctx.limits.connectTimeoutMs);
+    const upstream = await dial(budget, tracker, client, address, a.port, ctx.limits.connectTimeoutMs);
     if (client.destroyed || tracker.isClosing) {
+      // The upstream saw a connection from the run: that stays on the record.
       upstream.destroy();
+      recordAllowed(ctx, a, { address, rule: d.rule }, 0, 0);
       return { kind: 'gone' };
     }
     return { kind: 'open', upstream, address, rule: d.rule };
@@ -100,10 +130,21 @@ export async function openUpstream(
   }
 }
 
-/** Connect to an IP literal (never a name: nothing is resolved twice), within timeoutMs. */
-function dial(tracker: ConnectionTracker, address: string, port: number, timeoutMs: number): Promise<net.Socket> {
+/**
+ * Connect to an IP literal (never a name: nothing is resolved twice), within timeoutMs. The socket
+ * holds a slot of the run's budget until it closes; a client that leaves ends the dial at once.
+ */
+function dial(
+  budget: RunBudget,
+  tracker: ConnectionTracker,
+  client: net.Socket,
+  address: string,
+  port: number,
+  timeoutMs: number,
+): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const s = net.connect({ host: address, port, allowHalfOpen: true, noDelay: true });
+    budget.holdUpstream(s);
     tracker.trackUpstream(s);
     const fail = (err: Error): void => {
       done();
@@ -113,6 +154,7 @@ function dial(tracker: ConnectionTracker, address: string, port: number, timeout
     const onError = (err: Error): void => fail(err);
     const onTimeout = (): void => fail(Object.assign(new Error(`timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
     const onClose = (): void => fail(new Error('closed before connecting'));
+    const onClientClose = (): void => fail(new Error('the client left'));
     const onConnect = (): void => {
       done();
       s.setTimeout(0);
@@ -123,8 +165,10 @@ function dial(tracker: ConnectionTracker, address: string, port: number, timeout
       s.removeListener('timeout', onTimeout);
       s.removeListener('close', onClose);
       s.removeListener('connect', onConnect);
+      client.removeListener('close', onClientClose);
     };
     s.setTimeout(timeoutMs);
+    client.once('close', onClientClose);
     s.once('error', onError);
     s.once('timeout', onTimeout);
     s.once('close', onClose);
@@ -155,20 +199,7 @@ export function splice(
     // A clean close means both directions finished; then y finishes by itself (its pending
     // writes still flush). Anything else is an abort, and y must not linger.
     if (!(x.readableEnded && x.writableFinished)) y.destroy();
-    if (++closed === 2) {
-      const rec: ConnectionRecord = {
-        at: a.at,
-        proxy: a.proxy,
-        host: a.host,
-        port: a.port,
-        address: opened.address,
-      };
-      if (opened.rule !== undefined) rec.rule = opened.rule;
-      rec.bytesUp = upstream.bytesWritten;
-      rec.bytesDown = upstream.bytesRead;
-      rec.durationMs = Math.round(performance.now() - a.t0);
-      ctx.log.add('allowed', rec);
-    }
+    if (++closed === 2) recordAllowed(ctx, a, opened, upstream.bytesWritten, upstream.bytesRead);
   };
   client.once('close', onClose(client, upstream));
   upstream.once('close', onClose(upstream, client));

@@ -1,0 +1,57 @@
+// One run's budget, shared by its two proxies: how many upstream sockets may be open at once and
+// how many bytes of pipelined requests may wait for their turn. maxConnections is per proxy and
+// counts clients; this is what one command can take from the worker it shares with other runs
+// (README, Security, "Limits"). Both proxies of a run are made from the same ProxyContext object,
+// so the budget is found by that object.
+
+import type * as net from 'node:net';
+import type { ProxyContext, ProxyLimits } from './context';
+
+export class RunBudget {
+  private upstreams = 0;
+  private buffered = 0;
+
+  constructor(private readonly limits: Pick<ProxyLimits, 'maxUpstreams' | 'maxBufferedBytes'>) {}
+
+  /** Open upstream sockets (dialing or connected). */
+  get liveUpstreams(): number {
+    return this.upstreams;
+  }
+
+  /** Bytes charged for requests waiting their turn. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  get upstreamsFull(): boolean {
+    return this.upstreams >= this.limits.maxUpstreams;
+  }
+
+  /** Count a just-created upstream socket until its 'close'. Check upstreamsFull first. */
+  holdUpstream(socket: net.Socket): void {
+    this.upstreams++;
+    socket.once('close', () => this.upstreams--);
+  }
+
+  /** Charge bytes that wait in memory; false (nothing charged) if they would pass the cap. */
+  charge(bytes: number): boolean {
+    if (this.buffered + bytes > this.limits.maxBufferedBytes) return false;
+    this.buffered += bytes;
+    return true;
+  }
+
+  release(bytes: number): void {
+    this.buffered -= bytes;
+  }
+}
+
+const budgets = new WeakMap<ProxyContext, RunBudget>();
+
+export function budgetOf(ctx: ProxyContext): RunBudget {
+  let b = budgets.get(ctx);
+  if (!b) {
+    b = new RunBudget(ctx.limits);
+    budgets.set(ctx, b);
+  }
+  return b;
+}
