@@ -8,7 +8,7 @@
  *
  *   sandbox-init init --spec-fd FD [--lo-up] [--hostname NAME] [--listen PORT]...
  *                     [VIEW OPTION]... [--mask-root-only] [--landlock-{list,read,write,dev,proc} PATH]...
- *                     [--no-namespace]
+ *                     [--counted-outside N] [--no-namespace]
  *       PID 1 of the run. In phases: close what the worker did not mean to pass; build the view
  *       (backend userns; bubblewrap builds it itself); bring loopback up; create the proxies'
  *       listening sockets and hand them to the worker; mask root-only files (host uid 0); drop
@@ -88,7 +88,7 @@ static int launch(int argc, char **argv) {
 /* ================================ init ================================================== */
 
 struct init_args {
-  int spec_fd, lo_up, mask_root_only, no_namespace;
+  int spec_fd, lo_up, mask_root_only, no_namespace, counted_outside;
   const char *hostname;
   int ports[MAX_LISTEN], nports;
   struct view_op ops[MAX_OPS];
@@ -109,6 +109,7 @@ static void parse_init(int argc, char **argv, struct init_args *a) {
     else if (!strcmp(o, "--mask-root-only")) a->mask_root_only = 1;
     else if (!strcmp(o, "--no-namespace")) a->no_namespace = 1;
     else if (!strcmp(o, "--hostname") && more) a->hostname = argv[++i];
+    else if (!strcmp(o, "--counted-outside") && more) a->counted_outside = (int)parse_number(argv[++i], 0, 16, "--counted-outside");
     else if (!strcmp(o, "--listen") && more) {
       if (a->nports >= MAX_LISTEN) die("too many --listen ports");
       a->ports[a->nports++] = (int)parse_number(argv[++i], 1, 65535, "--listen port");
@@ -296,7 +297,7 @@ static int init(int argc, char **argv) {
     return SETUP_FAILED;
   }
 
-  struct outcome out = supervise(is_init ? s.nproc : 0);
+  struct outcome out = supervise(is_init ? s.nproc : 0, a.counted_outside);
   supervise_end_all();
   if (WIFSIGNALED(out.status))
     snprintf(line, sizeof line, "{\"sandboxExit\":{\"signal\":%d", WTERMSIG(out.status));

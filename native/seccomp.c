@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -24,6 +25,14 @@
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
+#ifndef __NR_fchmodat2
+#define __NR_fchmodat2 452 /* the same number on every architecture */
+#endif
+
+/* Set-uid and set-gid bits. The command may own files a host user would run (the root CLI's
+ * command is host uid 0 in the caller's own directory), so no file it makes or changes may carry
+ * them: each call that takes a mode is refused when the mode has either bit. */
+#define SETID_BITS (S_ISUID | S_ISGID)
 
 /* Namespace flags. clone() carries the exit signal in its low byte, so CLONE_NEWTIME (0x80) is
  * only a namespace flag for unshare() (clone3 is refused outright). */
@@ -68,6 +77,18 @@ static const int absent[] = {
   __NR_clone3,
 #endif
   __NR_io_uring_setup, __NR_io_uring_enter, __NR_io_uring_register,
+  /* openat2 takes its mode behind a pointer the filter cannot read; libc's open uses openat. */
+  __NR_openat2,
+};
+
+/* Calls that take a mode, and the argument that holds it. The hot ones come first: a call whose
+ * answer depends on its arguments runs the filter each time, up to its own rule. */
+static const struct { int nr, arg; } with_mode[] = {
+  {__NR_openat, 3},
+#ifdef __NR_open
+  {__NR_open, 2}, {__NR_creat, 1}, {__NR_chmod, 1}, {__NR_mknod, 1},
+#endif
+  {__NR_fchmod, 1}, {__NR_fchmodat, 2}, {__NR_fchmodat2, 2}, {__NR_mknodat, 2},
 };
 
 #define MAX_INSNS 256
@@ -94,10 +115,10 @@ static void refuse_nr(int nr, unsigned action) {
   STMT(BPF_RET | BPF_K, action);
 }
 
-/* if (nr == N && (arg0 & mask)) return EPERM; reloads nr afterwards. */
-static void refuse_flags(int nr, unsigned mask) {
+/* if (nr == N && (arg & mask)) return EPERM; reloads nr afterwards. */
+static void refuse_bits(int nr, int arg, unsigned mask) {
   JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 4);
-  STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(0));
+  STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(arg));
   JUMP(BPF_JMP | BPF_JSET | BPF_K, mask, 0, 1);
   STMT(BPF_RET | BPF_K, RET_ERRNO(EPERM));
   STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
@@ -127,10 +148,11 @@ static void build(void) {
   JUMP(BPF_JMP | BPF_JGE | BPF_K, X32_SYSCALL_BIT, 0, 1);
   STMT(BPF_RET | BPF_K, RET_ERRNO(ENOSYS));
 #endif
+  for (unsigned i = 0; i < sizeof with_mode / sizeof *with_mode; i++) refuse_bits(with_mode[i].nr, with_mode[i].arg, SETID_BITS);
   for (unsigned i = 0; i < sizeof refused / sizeof *refused; i++) refuse_nr(refused[i], RET_ERRNO(EPERM));
   for (unsigned i = 0; i < sizeof absent / sizeof *absent; i++) refuse_nr(absent[i], RET_ERRNO(ENOSYS));
-  refuse_flags(__NR_clone, NS_FLAGS);
-  refuse_flags(__NR_unshare, NS_FLAGS | CLONE_NEWTIME);
+  refuse_bits(__NR_clone, 0, NS_FLAGS);
+  refuse_bits(__NR_unshare, 0, NS_FLAGS | CLONE_NEWTIME);
   refuse_tty_injection(); /* ends with the final ALLOW for every other call */
 }
 

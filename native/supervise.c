@@ -84,7 +84,7 @@ static long long count_tasks(void) {
   return total;
 }
 
-struct outcome supervise(long long max_tasks) {
+struct outcome supervise(long long max_tasks, int counted_outside) {
   struct outcome out = {.status = 0, .limit = NULL};
   sigset_t chld;
   sigemptyset(&chld);
@@ -103,9 +103,8 @@ struct outcome supervise(long long max_tasks) {
     if (p < 0 && errno == ECHILD) return out; /* cannot happen while the command lives */
     if (max_tasks > 0) {
       if (sigtimedwait(&chld, NULL, &tick) < 0 && errno == EAGAIN) {
-        /* Two ticks in a row at the limit: the run cannot make progress, end it. One below: the
-         * kernel also counts unshare's own process (backend userns), which is outside our view. */
-        pinned = count_tasks() >= max_tasks - 1 ? pinned + 1 : 0;
+        /* Two ticks in a row at the limit: the run cannot make progress, end it. */
+        pinned = count_tasks() + counted_outside >= max_tasks ? pinned + 1 : 0;
         if (pinned >= 2 && !out.limit) {
           out.limit = "processes";
           if (as_init) kill(-1, SIGKILL);

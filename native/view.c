@@ -140,7 +140,7 @@ static void build_dev(const char *dest) {
   make_dirs(path);
   static const char *links[][2] = {
     {"pts/ptmx", "ptmx"}, {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"},
-    {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+    {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"}, {"/proc/kcore", "core"},
   };
   for (unsigned k = 0; k < sizeof links / sizeof *links; k++) {
     char name[32];
@@ -262,6 +262,11 @@ void view_mask_root_only(char *report, size_t cap, int *count) {
     set_attr(read_only[k], MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 1);
     note(report, cap, count, read_only[k]);
   }
+  /* PID 1's /proc entries belong to the root of the user namespace, which here is the command's
+   * own uid: hide every process the command may not ptrace (PID 1) instead. */
+  if (mount("proc", "/proc", "proc", MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=ptraceable") < 0)
+    die_errno("remount /proc with hidepid=ptraceable");
+  note(report, cap, count, "/proc/1 (hidepid=ptraceable)");
   static const char *hidden[] = {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug"};
   for (unsigned k = 0; k < sizeof hidden / sizeof *hidden; k++) {
     if (access(hidden[k], F_OK) < 0) continue;

@@ -168,7 +168,13 @@ export function launchFor(plan: LaunchPlan): Launch {
         '--mount', '--ipc', '--uts', '--cgroup', '--pid', '--fork', '--kill-child',
         ...(plan.isolateNetwork ? ['--net'] : []),
         '--', selfExec(plan),
-        ...initArgs(plan, [...(plan.isolateNetwork ? ['--lo-up'] : []), '--hostname', 'sandbox', ...helperView(view)]),
+        ...initArgs(plan, [
+          ...(plan.isolateNetwork ? ['--lo-up'] : []), '--hostname', 'sandbox',
+          // unshare's own process stays in the user namespace, and the kernel counts it against
+          // RLIMIT_NPROC. Not for a host uid 0: the kernel applies no RLIMIT_NPROC to it at all.
+          ...(plan.hostIds.uid !== 0 ? ['--counted-outside', '1'] : []),
+          ...helperView(view),
+        ]),
       ], true, true);
     case 'none':
       return launched(plan, helperPath(plan.backend), initArgs(plan, ['--no-namespace']), false);

@@ -1,6 +1,6 @@
 // Runs the real command line (bin/temporal-sandbox.js) as a child process.
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, realpathSync } from 'node:fs';
+import { chmodSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -14,8 +14,10 @@ let scratch: string | null = null;
 /** The CLI's work dir is its current directory: never the checkout, and open to every test user. */
 function scratchDir(): string {
   if (!scratch) {
-    scratch = mkdtempSync(path.join(realpathSync(tmpdir()), 'sbx-cli-'));
-    chmodSync(scratch, 0o1777);
+    const dir = mkdtempSync(path.join(realpathSync(tmpdir()), 'sbx-cli-'));
+    chmodSync(dir, 0o1777);
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    scratch = dir;
   }
   return scratch;
 }
