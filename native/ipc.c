@@ -43,18 +43,26 @@ void ipc_send(int channel, const char *line, int fd) {
   if (n < 0 && fd >= 0) die_errno("hand a listening socket to the worker");
 }
 
-/* Closing a Unix socket with unread data (Node answers every handle with an ACK we never read)
- * makes the kernel reset the peer, and Node then drops what it had not read yet: the exit
- * status. So: half-close, read the worker's side until it closes (it does on our EOF), and only
- * then exit. Bounded, in case it never does. */
-void ipc_send_last(int channel, const char *line) {
+/* Closing a Unix socket with unread data makes the kernel reset the peer, and Node then drops
+ * what it had not read yet: the exit status. The only data Node sends us is one ACK line for each
+ * descriptor we handed it, so we read exactly those before the last line, and then may leave at
+ * once: nothing unread remains. Bounded, in case an ACK never comes (then we wait for the worker
+ * to close its side, as the only other safe way out). */
+void ipc_send_last(int channel, const char *line, int acks_due) {
   if (channel < 0) return;
-  ipc_send(channel, line, -1);
-  shutdown(channel, SHUT_WR);
-  char drain[4096];
+  char buf[4096];
   struct pollfd p = {.fd = channel, .events = POLLIN};
+  while (acks_due > 0 && poll(&p, 1, 5000) > 0) {
+    ssize_t n = read(channel, buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) return; /* the worker is gone: nobody to tell */
+    for (ssize_t k = 0; k < n; k++) acks_due -= buf[k] == '\n';
+  }
+  ipc_send(channel, line, -1);
+  if (acks_due <= 0) return;
+  shutdown(channel, SHUT_WR);
   while (poll(&p, 1, 5000) > 0) {
-    ssize_t n = read(channel, drain, sizeof drain);
+    ssize_t n = read(channel, buf, sizeof buf);
     if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) break;
   }
 }

@@ -8,7 +8,8 @@
 int ipc_take_channel(void);
 /* Sends one line; with fd >= 0 the descriptor travels with it. Dies if a descriptor cannot. */
 void ipc_send(int channel, const char *line, int fd);
-/* Sends the last line, then waits until the worker has read it (see ipc.c). */
-void ipc_send_last(int channel, const char *line);
+/* Sends the last line so that the worker surely reads it (see ipc.c); `acks_due`: descriptors
+ * handed to the worker, each answered by one ACK line. */
+void ipc_send_last(int channel, const char *line, int acks_due);
 
 #endif

@@ -293,7 +293,7 @@ static int init(int argc, char **argv) {
     snprintf(line, sizeof line, "{\"sandboxExit\":{\"setupError\":");
     json_string(line, sizeof line - 4, failure);
     strcat(line, "}}\n");
-    ipc_send_last(channel, line);
+    ipc_send_last(channel, line, a.nports);
     return SETUP_FAILED;
   }
 
@@ -305,7 +305,7 @@ static int init(int argc, char **argv) {
     snprintf(line, sizeof line, "{\"sandboxExit\":{\"code\":%d", WEXITSTATUS(out.status));
   if (out.limit) snprintf(line + strlen(line), sizeof line - strlen(line), ",\"limit\":\"%s\"", out.limit);
   strcat(line, "}}\n");
-  ipc_send_last(channel, line);
+  ipc_send_last(channel, line, a.nports);
   return WIFSIGNALED(out.status) ? 128 + WTERMSIG(out.status) : WEXITSTATUS(out.status);
 }
 

@@ -228,49 +228,45 @@ static int root_only(const struct stat *st, int directory) {
 
 static int visited;
 
-static void walk(const char *dir, char *report, size_t cap, int *count, int depth) {
-  DIR *d = opendir(dir);
-  if (!d) return;
+/* Walks by directory descriptor (no path is resolved twice) and skips links by d_type, so most of
+ * /etc (certificate links, alternatives) costs no stat at all. */
+static void walk(int dfd, const char *dir, char *report, size_t cap, int *count, int depth) {
+  DIR *d = fdopendir(dfd);
+  if (!d) {
+    close(dfd);
+    return;
+  }
   struct dirent *e;
   while ((e = readdir(d))) {
-    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    const char *name = e->d_name;
+    if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2]))) continue;
+    if (e->d_type == DT_LNK) continue;
     if (++visited > 100000) die("too many entries under /etc to check");
-    char path[PATH_MAX];
-    if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path) continue;
     struct stat st;
-    if (lstat(path, &st) < 0 || S_ISLNK(st.st_mode)) continue;
+    if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISLNK(st.st_mode)) continue;
     int directory = S_ISDIR(st.st_mode);
     if (!directory && !S_ISREG(st.st_mode)) continue;
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path) continue;
     if (root_only(&st, directory)) {
       if (directory) mask_dir(path);
       else mask_file(path);
       note(report, cap, count, path);
     } else if (directory && depth < 16) {
-      walk(path, report, cap, count, depth + 1);
+      int sub = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub >= 0) walk(sub, path, report, cap, count, depth + 1);
     }
   }
   closedir(d);
 }
 
 void view_mask_root_only(char *report, size_t cap, int *count) {
-  walk("/etc", report, cap, count, 0);
-  /* Sysctls and sysrq check the writer's uid, not its capabilities: host uid 0 may write them. */
-  static const char *read_only[] = {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"};
-  for (unsigned k = 0; k < sizeof read_only / sizeof *read_only; k++) {
-    if (access(read_only[k], F_OK) < 0) continue;
-    if (mount(read_only[k], read_only[k], NULL, MS_BIND | MS_REC, NULL) < 0) die_errno("bind %s", read_only[k]);
-    set_attr(read_only[k], MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 1);
-    note(report, cap, count, read_only[k]);
-  }
-  /* PID 1's /proc entries belong to the root of the user namespace, which here is the command's
-   * own uid: hide every process the command may not ptrace (PID 1) instead. */
-  if (mount("proc", "/proc", "proc", MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=ptraceable") < 0)
-    die_errno("remount /proc with hidepid=ptraceable");
-  note(report, cap, count, "/proc/1 (hidepid=ptraceable)");
-  static const char *hidden[] = {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug"};
-  for (unsigned k = 0; k < sizeof hidden / sizeof *hidden; k++) {
-    if (access(hidden[k], F_OK) < 0) continue;
-    mask_file(hidden[k]);
-    note(report, cap, count, hidden[k]);
-  }
+  int etc = open("/etc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (etc >= 0) walk(etc, "/etc", report, cap, count, 0);
+  /* Sysctls, sysrq and the like check the writer's uid, not its capabilities: host uid 0 may
+   * write them. And PID 1's entries belong to the root of the user namespace, which here is the
+   * command's own uid. So /proc becomes read-only and shows only what the command may ptrace. */
+  if (mount("proc", "/proc", "proc", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=ptraceable") < 0)
+    die_errno("remount /proc read-only with hidepid=ptraceable");
+  note(report, cap, count, "/proc (read-only, hidepid=ptraceable)");
 }

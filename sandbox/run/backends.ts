@@ -13,6 +13,8 @@ export const BACKENDS: readonly Backend[] = ['bubblewrap', 'userns', 'none'];
 export type Launch = {
   file: string;
   args: string[];
+  /** Ids the spawned process takes before exec (bubblewrap needs no launcher for that). */
+  ids?: HostIdentity;
   /** True when the command's supervisor is PID 1 of a fresh PID namespace (a child of `file`). */
   pidNamespace: boolean;
 };
@@ -135,12 +137,17 @@ function selfExec(plan: LaunchPlan): string {
   return `/proc/self/fd/${plan.exeFd}`;
 }
 
-/** Wraps the backend in `sandbox-init launch` when something must happen before it starts. */
+/**
+ * Wraps the backend in `sandbox-init launch` when something must happen before it starts: joining
+ * the cgroup, or the parent-death signal that unshare cannot set. A change of user alone needs no
+ * launcher: spawn sets the ids (and drops supplementary groups) before exec, and bubblewrap's
+ * --die-with-parent is set after that.
+ */
 function launched(plan: LaunchPlan, program: string, args: string[], pidNamespace: boolean, always = false): Launch {
+  if (!plan.cgroup && !always) return { file: program, args, pidNamespace, ...(plan.switchTo ? { ids: plan.switchTo } : {}) };
   const pre: string[] = [];
   if (plan.cgroup) pre.push('--cgroup', plan.cgroup);
   if (plan.switchTo) pre.push('--uid', String(plan.switchTo.uid), '--gid', String(plan.switchTo.gid));
-  if (pre.length === 0 && !always) return { file: program, args, pidNamespace };
   return { file: helperPath(plan.backend), args: ['launch', ...pre, '--', program, ...args], pidNamespace };
 }
 

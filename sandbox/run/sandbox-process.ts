@@ -48,6 +48,7 @@ export class SandboxProcess {
       // sandbox-init replaces this environment with the command's before it runs it.
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
       stdio: ['pipe', 'pipe', 'pipe', 'ipc', 'pipe', exeFd],
+      ...(launch.ids ? { uid: launch.ids.uid, gid: launch.ids.gid } : {}),
     });
     this.proc.on('message', (msg: any, handle: unknown) => {
       if (msg && typeof msg.sandboxListen === 'number' && handle) this.deliver(msg.sandboxListen, handle as object);

@@ -149,7 +149,7 @@ describe.each(BACKENDS)('backend %s', (backend) => {
     expect(r.result.workdir).toBe(cwd);
     expect(r.result.policy.filesystem).toMatchObject({ root: 'fresh', readWrite: [rwDir, cwd] });
     expect(r.result.policy.filesystem.readOnly).toContain(roDir);
-    expect(r.result.policy.filesystem.masked).toEqual(expect.arrayContaining(['/etc/shadow', '/proc/sys'])); // host uid 0
+    expect(r.result.policy.filesystem.masked).toEqual(expect.arrayContaining(['/etc/shadow', '/proc (read-only, hidepid=ptraceable)'])); // host uid 0
   });
 });
 
