@@ -35,11 +35,13 @@ const CLI_LIKE = { runAs: 'caller' as const, workdir: mkdtempSync(path.join(real
 async function overhead(): Promise<void> {
   const reps = quick ? 40 : 300;
   const runner = createSandboxRunner({ warm: 1 });
-  const samples: Record<string, number[]> = { bare: [], coldBlocked: [], coldAllowlist: [], warmBlocked: [], warmAllowlist: [] };
+  const samples: Record<string, number[]> = { bare: [], coldBlocked: [], coldAllowlist: [], coldWorker: [], warmBlocked: [], warmAllowlist: [] };
   const ops: Record<string, () => Promise<unknown>> = {
     bare: () => spawnBare(['true']),
     coldBlocked: () => runSandboxed({ command: ['true'], ...CLI_LIKE }),
     coldAllowlist: () => runSandboxed({ command: ['true'], ...ALLOW, ...CLI_LIKE }),
+    // A worker with no warm sandbox: a fresh work dir, and under root a host uid of the range.
+    coldWorker: () => runSandboxed({ command: ['true'] }),
     warmBlocked: () => runner.run({ command: ['true'] }),
     warmAllowlist: () => runner.run({ command: ['true'], ...ALLOW }),
   };
@@ -66,6 +68,7 @@ async function overhead(): Promise<void> {
   report(`per-run overhead, contained, allowlist, warm sandbox (worker, ${who})`, `+${extra('warmAllowlist').toFixed(2)} ms`, '<= 3 ms', extra('warmAllowlist') <= 3);
   report(`per-run overhead, contained, blocked, cold start (CLI path, ${who})`, `+${extra('coldBlocked').toFixed(2)} ms`, '<= 4 ms', extra('coldBlocked') <= 4);
   report(`per-run overhead, contained, allowlist, cold start (CLI path, ${who})`, `+${extra('coldAllowlist').toFixed(2)} ms`, '<= 6 ms', extra('coldAllowlist') <= 6);
+  report(`per-run overhead, contained, blocked, cold start (worker without warm sandboxes, ${who})`, `+${extra('coldWorker').toFixed(2)} ms`, 'measured', null);
 }
 
 /** Runs the peer client inside a sandbox (allowlist), returning its one JSON line. */

@@ -7,13 +7,20 @@ cd "$(dirname "$0")/.."
 
 # program -> Debian package
 declare -A PACKAGES=(
-  [bwrap]=bubblewrap [unshare]=util-linux [setpriv]=util-linux [curl]=curl [python3]=python3
+  [bwrap]=bubblewrap [unshare]=util-linux [setpriv]=util-linux [nsenter]=util-linux [curl]=curl
   [cc]=gcc [openssl]=openssl [socat]=socat [git]=git
 )
 missing=()
 for program in "${!PACKAGES[@]}"; do
   command -v "$program" >/dev/null 2>&1 || missing+=("${PACKAGES[$program]}")
 done
+# Inside a run's view the system's python is the one that runs (a pyenv or a venv under /root is
+# not in the view), and the tests make a venv with it.
+if [ ! -x /usr/bin/python3 ]; then
+  missing+=(python3 python3-venv)
+elif ! /usr/bin/python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  missing+=(python3-venv)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
