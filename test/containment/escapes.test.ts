@@ -3,9 +3,11 @@
 // run per combination, each running the whole probe (probe.ts). Every effect is also checked
 // from outside: servers that record connections, canary files, a signal counter, a descriptor
 // that must never reach a command. The same probe run on the host first is the positive control.
+// Under a non-root test user the unprivileged callers are that user, and the root ones (and the
+// controls only root can show on the host) are skipped (harness.ts).
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -13,8 +15,9 @@ import type { Backend, RunResult } from '../../sandbox';
 import { SYSTEM_PATHS } from '../../sandbox/policy/paths';
 import { REPO } from '../support/cli';
 import {
-  CALLERS, LEAK_FD, NOBODY, RANGE_COUNT, RANGE_FIRST, callerEnv, connectTo, isCli, isNobody, makeScratch, runCliJson, runWorker,
-  startRecorder, startSignalTarget, type Caller, type Recorder, type Scratch, type SignalTarget, type WorkerJob,
+  AS_ROOT, CALLERS, LEAK_FD, NEEDS_ROOT, RANGE_COUNT, RANGE_FIRST, ROOT_ONLY_CALLERS, UNPRIVILEGED, UNPRIVILEGED_GID, callerEnv, connectTo,
+  isCli, isNobody, makeScratch, runCliJson, runWorker, startRecorder, startSignalTarget, testAsRoot, type Caller, type Recorder, type Scratch,
+  type SignalTarget, type WorkerJob,
 } from './harness';
 import { probeCommand, type Attempt, type ProbeConfig, type ProbeReport } from './probe';
 
@@ -112,7 +115,7 @@ async function cliCaller(caller: Caller): Promise<void> {
   for (const backend of BACKENDS) {
     for (const posture of POSTURES) {
       const tag = `${caller}-${backend}-${posture}`.replace(/ /g, '_');
-      const wd = scratch.sub(`wd-${tag}`, nobody ? NOBODY : undefined);
+      const wd = scratch.sub(`wd-${tag}`, nobody ? UNPRIVILEGED : undefined);
       const run: Run = { caller, backend, posture, hostWorkdir: wd };
       runs.set(key(caller, backend, posture), run);
       const sock = await connectTo(leak.port);
@@ -189,11 +192,19 @@ afterAll(async () => {
   }
 });
 
-/** Files of `dir` that are set-uid or set-gid to root. */
+/**
+ * Whose set-uid or set-gid file would hand a host user more than they have: root's; under a
+ * non-root test user also that user's (the unprivileged callers' own, which is all they can make).
+ */
+const PRIVILEGED_UIDS = AS_ROOT ? [0] : [0, UNPRIVILEGED];
+const PRIVILEGED_GIDS = AS_ROOT ? [0] : [0, UNPRIVILEGED_GID];
+const OF_WHOM = AS_ROOT ? 'root' : 'root or of the test user';
+
+/** Files of `dir` that are set-uid or set-gid to root (or, under a non-root test user, to that user). */
 function privilegedFiles(dir: string): string[] {
   return readdirSync(dir)
     .map((name) => [name, lstatSync(path.join(dir, name))] as const)
-    .filter(([, st]) => (st.mode & 0o6000) !== 0 && (st.uid === 0 || st.gid === 0))
+    .filter(([, st]) => (st.mode & 0o6000) !== 0 && (PRIVILEGED_UIDS.includes(st.uid) || PRIVILEGED_GIDS.includes(st.gid)))
     .map(([name, st]) => `${name} mode ${(st.mode & 0o7777).toString(8)} uid ${st.uid} gid ${st.gid}`);
 }
 
@@ -205,15 +216,40 @@ function privilegedFiles(dir: string): string[] {
 const pid1Refused = (caller: string): RegExp => (caller === 'root CLI' ? /^(ENOENT|EPERM)$/ : /^EACCES$/);
 const failed = (a: Attempt | undefined) => (a && !a.ok ? a.errno : a ? 'SUCCEEDED' : 'not attempted');
 
+const writable = (p: string) => {
+  try {
+    accessSync(p, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
+/** Yama's ptrace_scope: above 0, only CAP_SYS_PTRACE may trace a process that is not a descendant. */
+const ptraceScope = (() => {
+  try {
+    return Number(readFileSync('/proc/sys/kernel/yama/ptrace_scope', 'utf8'));
+  } catch {
+    return 0;
+  }
+})();
+/** What the probe may do on the host as any test user, and what as root only (the host refuses the rest to anyone else). */
+const HOST_CONTROL = [
+  'tcp_host', 'unix_path', 'unix_abstract', 'write_etc_passwd', 'write_usr_bin', 'write_dist', 'read_shadow', 'list_root',
+  'read_outside', 'write_ro', 'mknod_block', 'mknod_char', 'write_core_pattern', 'setuid_file', 'ptrace_host', 'prochost_root',
+  'prochost_environ', 'write_oom_adj', 'kill_host', 'kill_pid1', 'symlink_leak', 'through_canary_link', 'mount_tmpfs', 'chroot', 'fsopen',
+  'setns', 'unshare_user', 'unshare_time', 'clone_ns', 'unshare_cmd', 'io_uring_setup', 'add_key', 'keyctl', 'userfaultfd', 'tiocsti',
+];
+const HOST_CONTROL_ROOT_ONLY = new Set([
+  'write_etc_passwd', 'write_usr_bin', 'read_shadow', 'list_root', 'mknod_block', 'mknod_char', 'write_core_pattern', 'kill_pid1',
+  'symlink_leak', 'mount_tmpfs', 'chroot', 'fsopen', 'setns', 'unshare_time', 'clone_ns', 'userfaultfd',
+  ...(writable(DIST_FILE) ? [] : ['write_dist']), // the checkout may be the test user's own
+  ...(ptraceScope === 0 ? [] : ['ptrace_host']),
+]);
+
 describe('the probe on the host, outside any sandbox (the positive control)', () => {
   test('reaches the servers, signals and traces the test\'s target process, opens what the sandbox must refuse', () => {
     const h = hostReport;
-    for (const name of [
-      'tcp_host', 'unix_path', 'unix_abstract', 'write_etc_passwd', 'write_usr_bin', 'write_dist', 'read_shadow', 'list_root',
-      'read_outside', 'write_ro', 'mknod_block', 'mknod_char', 'write_core_pattern', 'setuid_file', 'ptrace_host', 'prochost_root',
-      'prochost_environ', 'write_oom_adj', 'kill_host', 'kill_pid1', 'symlink_leak', 'through_canary_link', 'mount_tmpfs', 'chroot', 'fsopen',
-      'setns', 'unshare_user', 'unshare_time', 'clone_ns', 'unshare_cmd', 'io_uring_setup', 'add_key', 'keyctl', 'userfaultfd', 'tiocsti',
-    ]) {
+    for (const name of HOST_CONTROL.filter((n) => !HOST_CONTROL_ROOT_ONLY.has(n))) {
       expect([name, h[name]?.ok]).toEqual([name, true]);
     }
     expect(tcp.data.join('')).toContain('tcp from host-control');
@@ -224,6 +260,13 @@ describe('the probe on the host, outside any sandbox (the positive control)', ()
     expect(h.setuid_file).toEqual({ ok: true, value: '0o6755' });
     expect(privilegedFiles(path.join(scratch.dir, 'host-wd'))).toEqual([expect.stringMatching(/^setuid-host-control mode 6755/)]);
     expect((h.tmp_listing as any).value).toContain(path.basename(canary.tmp));
+  });
+
+  testAsRoot('as root it also writes system files and sysctls, reads /etc/shadow, makes device nodes, mounts, joins and makes namespaces, signals PID 1', () => {
+    const h = hostReport;
+    for (const name of HOST_CONTROL.filter((n) => HOST_CONTROL_ROOT_ONLY.has(n))) {
+      expect([name, h[name]?.ok]).toEqual([name, true]);
+    }
   });
 
   test('the calls the filter answers differ on the host: ia32 getpid returns the pid, clone3/bpf/perf are not EPERM or ENOSYS', () => {
@@ -237,9 +280,12 @@ describe('the probe on the host, outside any sandbox (the positive control)', ()
     expect(failed(h.x32)).toBe('ENOSYS');
   });
 
-  test('the host has what the view must not show: its namespaces, capabilities, block devices', () => {
+  testAsRoot('the host has what the view must not show: capabilities', () => {
+    expect((hostReport.status as any).value.CapEff).not.toBe('0000000000000000');
+  });
+
+  test('the host has what the view must not show: its namespaces, no seccomp filter, block devices', () => {
     const h = hostReport;
-    expect((h.status as any).value.CapEff).not.toBe('0000000000000000');
     expect((h.status as any).value.Seccomp).toBe('0');
     expect(blockDevs.length).toBeGreaterThan(0);
     expect(h.dev_listing).toEqual(expect.arrayContaining(blockDevs.map((d) => path.basename(d))));
@@ -249,10 +295,12 @@ describe('the probe on the host, outside any sandbox (the positive control)', ()
 
 const hostNs = () => NAMESPACES.map((n) => readlinkSync(`/proc/self/ns/${n}`));
 
-describe.each(CALLERS)('%s', (caller) => {
+function callerTests(caller: Caller): void {
   const rootCli = caller === 'root CLI';
   /** Permission checks come before the read-only mount's: only host uid 0 (the owner) meets EROFS. */
   const notWritable = rootCli ? 'EROFS' : 'EACCES';
+  /** The same for the read-only canary, which is the test user's: under a non-root one, the unprivileged callers' own. */
+  const roNotWritable = rootCli || (!AS_ROOT && isNobody(caller)) ? 'EROFS' : 'EACCES';
 
   describe.each(BACKENDS)('backend %s', (backend) => {
     describe.each(POSTURES)('%s', (posture) => {
@@ -272,8 +320,8 @@ describe.each(CALLERS)('%s', (caller) => {
           expect(b.hostUid).toBeLessThan(RANGE_FIRST + RANGE_COUNT);
           expect(b.hostGid).toBe(b.hostUid);
         } else {
-          expect(b.hostUid).toBe(caller === 'root CLI' ? 0 : NOBODY);
-          expect(b.hostGid).toBe(caller === 'root CLI' ? 0 : NOBODY);
+          expect(b.hostUid).toBe(caller === 'root CLI' ? 0 : UNPRIVILEGED);
+          expect(b.hostGid).toBe(caller === 'root CLI' ? 0 : UNPRIVILEGED_GID);
         }
         expect(p.ids).toEqual([b.hostUid, b.hostUid, b.hostGid, b.hostGid]); // mapped to itself
       });
@@ -310,7 +358,7 @@ describe.each(CALLERS)('%s', (caller) => {
         expect(failed(p.list_root)).toBe('ENOENT');
         expect(failed(p.read_outside)).toBe('ENOENT');
         expect(p.read_ro).toEqual({ ok: true, value: 'read-only canary\n' });
-        expect(failed(p.write_ro)).toBe(notWritable);
+        expect(failed(p.write_ro)).toBe(roNotWritable);
         expect(failed(p.create_in_ro)).toBe('EROFS');
       });
 
@@ -410,13 +458,16 @@ describe.each(CALLERS)('%s', (caller) => {
       expect(failed(p.kill_pid1)).toBe('EPERM');
     });
   }
-});
+}
+
+describe.each(CALLERS)('%s', callerTests);
+for (const caller of ROOT_ONLY_CALLERS) describe.skip(`${caller} ${NEEDS_ROOT}`, () => callerTests(caller));
 
 describe('from outside, after every run', () => {
   test('no sandbox reached the host servers; the open runs did reach theirs', () => {
     expect({ tcp: tcp.connections, unix: unixRec.connections, abstract: abstractRec.connections }).toEqual(baseline);
     expect(tcp.data.join('')).not.toMatch(/tcp from (root|nobody)/);
-    expect(tcpOpen.connections).toBe(2 * BACKENDS.length);
+    expect(tcpOpen.connections).toBe(CALLERS.filter((c) => !isCli(c)).length * BACKENDS.length); // one per worker caller and backend
   });
 
   test('the stray descriptor reached nothing but the control', () => {
@@ -436,7 +487,7 @@ describe('from outside, after every run', () => {
     }
   });
 
-  test('the CLI work dirs hold the planted links as links, and no set-uid or set-gid file of root', () => {
+  test(`the CLI work dirs hold the planted links as links, and no set-uid or set-gid file of ${OF_WHOM}`, () => {
     const found: string[] = [];
     for (const caller of CALLERS.filter(isCli)) {
       for (const backend of BACKENDS) {

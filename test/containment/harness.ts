@@ -1,14 +1,36 @@
 // Shared by the containment tests: real callers in processes of their own (a worker script and
 // the CLI, as root or as nobody), and host-side servers that record whatever reaches them.
+//
+// The tests may run as root (CI) or as an ordinary user (a developer's `npm test`). As root they
+// impersonate four callers; the unprivileged ones switch to nobody. As any other user the
+// unprivileged callers are the test user itself (no uid switch), and what needs root (a root
+// worker, the root CLI, a chown to another user, another uid's processes) is skipped, titled so.
 import { spawn, type StdioOptions } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, type Dirent } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { RunOptions, RunResult } from '../../sandbox';
 import { CLI } from '../support/cli';
 
-export const NOBODY = 65534;
+/** The uid (and gid) the unprivileged callers switch to under a root test process. */
+const NOBODY = 65534;
+export const AS_ROOT = process.getuid?.() === 0;
+/** The host uid and gid of the unprivileged callers: nobody under root, else the test user itself. */
+export const UNPRIVILEGED = AS_ROOT ? NOBODY : process.getuid!();
+export const UNPRIVILEGED_GID = AS_ROOT ? NOBODY : process.getgid!();
+/** Appended to the title of what is skipped under a non-root test user. */
+export const NEEDS_ROOT = `(skipped: needs root; the tests run as uid ${process.getuid?.()})`;
+/** `describe`, or under a non-root test user `describe.skip` with the reason in its title. */
+export function describeAsRoot(title: string, fn: () => void): void {
+  if (AS_ROOT) describe(title, fn);
+  else describe.skip(`${title} ${NEEDS_ROOT}`, fn);
+}
+/** `test`, or under a non-root test user `test.skip` with the reason in its title. */
+export function testAsRoot(title: string, fn: () => unknown, timeout?: number): void {
+  if (AS_ROOT) test(title, fn as jest.ProvidesCallback, timeout);
+  else test.skip(`${title} ${NEEDS_ROOT}`, fn as jest.ProvidesCallback, timeout);
+}
 export const RANGE_FIRST = 1_000_000_000;
 export const RANGE_COUNT = 65_536;
 /** The runs' own python (the view has /usr/bin/python3; the host PATH starts with pyenv's). */
@@ -24,9 +46,13 @@ export const WORKER_SCRIPT = path.join(__dirname, 'run-probe.js');
 export const LEAK_FD = 20;
 
 export type Caller = 'root worker' | 'root CLI' | 'nobody worker' | 'nobody CLI';
-export const CALLERS: readonly Caller[] = ['root worker', 'root CLI', 'nobody worker', 'nobody CLI'];
+export const ALL_CALLERS: readonly Caller[] = ['root worker', 'root CLI', 'nobody worker', 'nobody CLI'];
 export const isNobody = (c: Caller) => c.startsWith('nobody');
 export const isCli = (c: Caller) => c.endsWith('CLI');
+/** The callers this test process can be: all four under root, the two unprivileged ones otherwise. */
+export const CALLERS: readonly Caller[] = AS_ROOT ? ALL_CALLERS : ALL_CALLERS.filter(isNobody);
+/** The ones it cannot be (none under root). */
+export const ROOT_ONLY_CALLERS: readonly Caller[] = ALL_CALLERS.filter((c) => !CALLERS.includes(c));
 
 /** What a worker job may say: RunOptions as JSON (resolveStatic as an object). */
 export type WorkerJob = Omit<RunOptions, 'resolveStatic' | 'signal' | 'onOutput' | 'pool'> & {
@@ -37,7 +63,11 @@ export type WorkerSpec = { runs: WorkerJob[]; parallel?: boolean; controlFd?: nu
 
 export type Scratch = { dir: string; sub(name: string, owner?: number, mode?: number): string; remove(): void };
 
-/** A temp dir every test user can traverse; subdirs owned by whom a test needs. */
+/**
+ * A temp dir every test user can traverse; subdirs owned by whom a test needs. An owner of
+ * UNPRIVILEGED gets UNPRIVILEGED_GID as group; under a non-root test user that is the test user
+ * itself (the chown changes nothing), and any other owner needs root.
+ */
 export function makeScratch(prefix: string): Scratch {
   const dir = mkdtempSync(path.join(realpathSync(tmpdir()), prefix));
   chmodSync(dir, 0o755);
@@ -47,11 +77,36 @@ export function makeScratch(prefix: string): Scratch {
       const p = path.join(dir, name);
       mkdirSync(p, { recursive: true });
       chmodSync(p, mode);
-      if (owner !== undefined) chownSync(p, owner, owner);
+      if (owner !== undefined) chownSync(p, owner, owner === UNPRIVILEGED ? UNPRIVILEGED_GID : owner);
       return p;
     },
-    remove: () => rmSync(dir, { recursive: true, force: true }),
+    remove() {
+      // A command may leave a dir of mode 0 in it (the escape probe does): root removes it anyway,
+      // its owner has to open it first.
+      if (!AS_ROOT) openUp(dir);
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
+}
+
+/** Makes the test user's own dirs under `dir` theirs to list and empty again (links are not followed). */
+function openUp(dir: string): void {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return; // not ours: rmSync says so
+  }
+  for (const e of entries) {
+    if (!e.isDirectory()) continue;
+    const p = path.join(dir, e.name);
+    try {
+      chmodSync(p, 0o700);
+    } catch {
+      // not ours
+    }
+    openUp(p);
+  }
 }
 
 export type Spawned = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };
@@ -98,9 +153,12 @@ export function callerEnv(nobody: boolean, extra: Record<string, string> = {}): 
   return { PATH: process.env.PATH, HOME: nobody ? '/tmp' : (process.env.HOME ?? '/root'), TMPDIR: realpathSync(tmpdir()), ...extra };
 }
 
+/** The spawn ids of an unprivileged caller: nobody's under root; none (the test user's own) otherwise. */
+const unprivilegedIds = (nobody: boolean | undefined) => (nobody && AS_ROOT ? { uid: NOBODY, gid: NOBODY } : {});
+
 /** Runs jobs in a worker process of the tests' own (runSandboxed() without runAs unless given). */
 export async function runWorker(spec: WorkerSpec, o: SpawnOptions & { nobody?: boolean } = {}): Promise<WorkerOutcome[]> {
-  const ids = o.nobody ? { uid: NOBODY, gid: NOBODY } : {};
+  const ids = unprivilegedIds(o.nobody);
   const r = await spawnNode([WORKER_SCRIPT, JSON.stringify(spec)], { env: callerEnv(!!o.nobody), ...ids, ...o });
   try {
     return JSON.parse(r.stdout);
@@ -111,7 +169,7 @@ export async function runWorker(spec: WorkerSpec, o: SpawnOptions & { nobody?: b
 
 /** `temporal-sandbox run --json ARGS` as a real child process; cwd is its work dir. */
 export async function runCliJson(args: string[], o: SpawnOptions & { nobody?: boolean } = {}): Promise<{ code: number | null; result: RunResult; stderr: string }> {
-  const ids = o.nobody ? { uid: NOBODY, gid: NOBODY } : {};
+  const ids = unprivilegedIds(o.nobody);
   const r = await spawnNode([CLI, 'run', '--json', ...args], { env: callerEnv(!!o.nobody), ...ids, ...o });
   try {
     return { code: r.code, result: JSON.parse(r.stdout), stderr: r.stderr };

@@ -1,7 +1,8 @@
 // Resource limits, enforced for real: a fork bomb, a runaway write, a full /tmp, too many open
 // files, a busy loop, memory (not limited on a cgroup v1 host: the result must say so), and the
 // ceiling and spelling rules. Callers: this process as a root worker, the root CLI (host uid 0,
-// where PID 1's watchdog counts processes) and a worker process run as nobody.
+// where PID 1's watchdog counts processes) and a worker process run as nobody. Under a non-root
+// test user, the unprivileged worker is that user, and what needs a root caller is skipped.
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { runSandboxed, SandboxPolicyError, type Backend, type RunResult } from '../../sandbox';
@@ -9,7 +10,8 @@ import { cgroupSupport } from '../../sandbox/contain/cgroup';
 import { processesWith, uniqueMarker } from '../support/processes';
 import { runCli } from '../support/cli';
 import {
-  NOBODY, RANGE_COUNT, RANGE_FIRST, VIEW_PYTHON, makeScratch, openFds, processesOfUid, runCliJson, runWorker, settle, type Scratch,
+  AS_ROOT, NEEDS_ROOT, RANGE_COUNT, RANGE_FIRST, UNPRIVILEGED, VIEW_PYTHON, describeAsRoot, makeScratch, openFds, processesOfUid, runCliJson,
+  runWorker, settle, testAsRoot, type Scratch,
 } from './harness';
 
 const BACKENDS: readonly Backend[] = ['bubblewrap', 'userns'];
@@ -35,7 +37,7 @@ function expectBombEnded(bomb: RunResult): void {
 
 describe.each(BACKENDS)('backend %s', (backend) => {
   describe('a fork bomb with processes=64', () => {
-    test('root worker: the run fails with limit processes, a concurrent run completes, nothing is left, no descriptor lost', async () => {
+    testAsRoot('root worker: the run fails with limit processes, a concurrent run completes, nothing is left, no descriptor lost', async () => {
       const marker = uniqueMarker();
       await runSandboxed({ backend, command: ['true'] }); // the helper's descriptor is opened once per process
       const fdsBefore = openFds();
@@ -53,7 +55,7 @@ describe.each(BACKENDS)('backend %s', (backend) => {
       expectBombEnded(bomb);
     }, 30_000);
 
-    test('root CLI (host uid 0, where the kernel ignores RLIMIT_NPROC): PID 1 ends the run with limit processes', async () => {
+    testAsRoot('root CLI (host uid 0, where the kernel ignores RLIMIT_NPROC): PID 1 ends the run with limit processes', async () => {
       const marker = uniqueMarker();
       const r = await runCliJson(['--backend', backend, '--limit', 'processes=64', '--timeout', String(BOMB_TIMEOUT_S), '--', VIEW_PYTHON, '-c', BOMB, marker], {
         cwd: scratch.sub(`bomb-cli-${backend}`),
@@ -78,7 +80,7 @@ describe.each(BACKENDS)('backend %s', (backend) => {
         { nobody: true },
       );
       expect(normal.result).toMatchObject({ exitCode: 0, stdout: 'still-serving\n' });
-      expect(bomb.result!.policy.backstops.hostUid).toBe(NOBODY);
+      expect(bomb.result!.policy.backstops.hostUid).toBe(UNPRIVILEGED);
       expect(bomb.result!.policy.limits.processes).toEqual({ value: 64, by: 'rlimit' });
       expect(await settle(() => processesWith(marker), (l) => l.length === 0)).toEqual([]);
       expectBombEnded(bomb.result!);
@@ -177,9 +179,8 @@ const HOLD = (k: number) =>
 // The limit counts the run's tasks, PID 1 included (as RLIMIT_NPROC does under bubblewrap). A run
 // that holds one task fewer is within it and must not be ended. Not for an unprivileged uid under
 // userns: there the kernel also counts unshare's process outside the run, so 15 is its ceiling.
-describe.each<[string, Backend]>([['root worker', 'bubblewrap'], ['root CLI', 'bubblewrap'], ['root CLI', 'userns']])(
-  '%s, backend %s: a run one task below processes=16',
-  (caller, backend) => {
+for (const [caller, backend] of [['root worker', 'bubblewrap'], ['root CLI', 'bubblewrap'], ['root CLI', 'userns']] as const) {
+  describeAsRoot(`${caller}, backend ${backend}: a run one task below processes=16`, () => {
     test('is not ended by the watchdog', async () => {
       const command = [VIEW_PYTHON, '-c', HOLD(13)];
       const r =
@@ -190,8 +191,8 @@ describe.each<[string, Backend]>([['root worker', 'bubblewrap'], ['root CLI', 'b
       const seen = caller === 'root CLI' ? 14 : 15;
       expect({ exitCode: r.exitCode, limit: r.limit, stdout: r.stdout }).toEqual({ exitCode: 0, limit: undefined, stdout: `${seen}\ndone\n` });
     });
-  },
-);
+  });
+}
 
 const cgroup = cgroupSupport();
 (cgroup.ok ? describe : describe.skip)(
@@ -222,7 +223,9 @@ describe('the applied limits, and the rules for asking', () => {
     tmpBytes: { value: asked.tmpBytes, by: 'tmpfs' },
     processes: by === 'supervisor' ? { value: 100, by, note: expect.any(String) } : { value: 100, by },
   });
-  const skipIfCgroup = cgroup.ok ? test.skip : test;
+  /** Without a delegated cgroup; and, being root callers, under a root test process only. */
+  const skipIfCgroup = (title: string, fn: () => Promise<void>) =>
+    cgroup.ok ? test.skip(title, fn) : AS_ROOT ? test(title, fn) : test.skip(`${title} ${NEEDS_ROOT}`, fn);
 
   skipIfCgroup('root worker: each limit with how it was applied; the command sees the rlimits', async () => {
     const r = await runSandboxed({ limits: asked, command: ['sh', '-c', show] });

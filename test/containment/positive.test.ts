@@ -1,17 +1,20 @@
 // The controls still work inside the view, on both backends, for a root worker (this process)
 // and an unprivileged one (a worker process run as nobody): python3 and node run, curl reaches
 // an allowed loopback upstream through the proxy, and pip installs a real wheel from an index of
-// the test's own into a venv in the work dir, which a later blocked run imports.
+// the test's own into a venv in the work dir, which a later blocked run imports. Under a non-root
+// test user the unprivileged worker is that user, and the root worker (runAs with ids) is skipped.
 import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { runSandboxed, type Backend, type RunResult } from '../../sandbox';
 import { buildWheel, startPythonIndex, type PythonIndex, type Wheel } from '../support/python-index';
 import { startHttpUpstream, type Upstream } from '../support/upstream';
-import { NOBODY, RANGE_COUNT, RANGE_FIRST, makeScratch, runWorker, type Scratch, type WorkerJob } from './harness';
+import { AS_ROOT, NEEDS_ROOT, RANGE_COUNT, RANGE_FIRST, UNPRIVILEGED, makeScratch, runWorker, type Scratch, type WorkerJob } from './harness';
 
 const BACKENDS: readonly Backend[] = ['bubblewrap', 'userns'];
-const CALLERS = ['root worker', 'nobody worker'] as const;
-type Caller = (typeof CALLERS)[number];
+const ALL_CALLERS = ['root worker', 'nobody worker'] as const;
+type Caller = (typeof ALL_CALLERS)[number];
+/** The root worker runs as RUN_AS over a work dir chowned to it: root only. */
+const CALLERS: readonly Caller[] = AS_ROOT ? ALL_CALLERS : ['nobody worker'];
 const API = 'api.example.test';
 const PKGS = 'pkgs.example.test';
 const PKG = 'sbx_containment_pkg';
@@ -53,7 +56,7 @@ async function asRootWorker(backend: Backend): Promise<void> {
 }
 
 async function asNobodyWorker(backend: Backend): Promise<void> {
-  const workdir = scratch.sub(`nobody-${backend}`, NOBODY);
+  const workdir = scratch.sub(`nobody-${backend}`, UNPRIVILEGED);
   const out = await runWorker({ runs: jobs(backend, workdir, undefined) }, { nobody: true, timeoutMs: 150_000 });
   const bad = out.find((o) => o.error);
   if (bad) throw new Error(`${bad.error!.name}: ${bad.error!.message}`);
@@ -69,7 +72,7 @@ beforeAll(async () => {
   // The two callers side by side; each caller's backends one after the other.
   await Promise.all([
     (async () => {
-      for (const b of BACKENDS) await record(`root worker|${b}`, asRootWorker(b));
+      if (AS_ROOT) for (const b of BACKENDS) await record(`root worker|${b}`, asRootWorker(b));
     })(),
     (async () => {
       for (const b of BACKENDS) await record(`nobody worker|${b}`, asNobodyWorker(b));
@@ -90,7 +93,7 @@ function get(caller: Caller, backend: Backend): Runs {
   return r;
 }
 
-describe.each(CALLERS)('%s', (caller) => {
+function callerTests(caller: Caller): void {
   describe.each(BACKENDS)('backend %s', (backend) => {
     test('python3 and node run; curl reaches an allowed loopback upstream through the proxy', () => {
       const { tools } = get(caller, backend);
@@ -102,7 +105,7 @@ describe.each(CALLERS)('%s', (caller) => {
       expect(tools.exitCode).toBe(0);
       expect(tools.allowed).toEqual([expect.objectContaining({ proxy: 'http', host: API, port: upstream.port, address: '127.0.0.1' })]);
       const uid = tools.policy.backstops.hostUid;
-      if (caller === 'nobody worker') expect(uid).toBe(NOBODY);
+      if (caller === 'nobody worker') expect(uid).toBe(UNPRIVILEGED);
       else expect(uid >= RANGE_FIRST && uid < RANGE_FIRST + RANGE_COUNT).toBe(true); // a fresh id of the range
     });
 
@@ -111,7 +114,7 @@ describe.each(CALLERS)('%s', (caller) => {
       expect(install.exitCode).toBe(0);
       expect(install.stdout).toContain(`Successfully installed ${PKG}-1.0`);
       expect(install.workdir).toBe(workdir);
-      expect(install.policy.backstops.hostUid).toBe(caller === 'nobody worker' ? NOBODY : RUN_AS);
+      expect(install.policy.backstops.hostUid).toBe(caller === 'nobody worker' ? UNPRIVILEGED : RUN_AS);
       expect(install.allowed.length).toBeGreaterThanOrEqual(2); // the project page, then the wheel
       expect(install.allowed.every((r) => r.host === PKGS && r.address === '127.0.0.1')).toBe(true);
       expect(install.denied).toEqual([]);
@@ -126,4 +129,7 @@ describe.each(CALLERS)('%s', (caller) => {
       expect(imported.stdout).toMatch(new RegExp(`^${PKG} 1\\.0 ${workdir}/\\.venv/lib/python3\\.\\d+/site-packages/${PKG}/__init__\\.py\\n$`));
     });
   });
-});
+}
+
+describe.each(CALLERS)('%s', callerTests);
+for (const caller of ALL_CALLERS.filter((c) => !CALLERS.includes(c))) describe.skip(`${caller} ${NEEDS_ROOT}`, () => callerTests(caller));
