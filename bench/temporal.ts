@@ -55,8 +55,8 @@ export async function temporalFigures(report: Report, options: { quick?: boolean
       report(
         'Temporal: workflow with one sandboxed run of true (blocked) minus one plain activity spawning true',
         `+${extra.toFixed(2)} ms (plain ${plainMs.toFixed(1)} ms, sandboxed ${sandboxedMs.toFixed(1)} ms, median of ${reps})`,
-        '<= 10 ms',
-        extra <= 10,
+        '<= 5 ms',
+        extra <= 5,
       );
 
       const rate = async (op: () => Promise<unknown>, concurrency: number, total: number) => {
