@@ -3,7 +3,7 @@
 import { SandboxPolicyError } from '../sandbox/errors';
 import { compilePolicy, type CompiledPolicy, type WorkerCeiling } from '../sandbox/policy';
 import type { Backend } from '../sandbox/types';
-import type { SandboxRunRequest } from '../workflows/request';
+import type { SandboxRunRequest } from '../common/request';
 
 export type SandboxWorkerCeiling = WorkerCeiling & {
   /** Backends a session may choose; default ['bubblewrap', 'userns'] ('none' is for development). */

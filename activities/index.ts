@@ -3,5 +3,5 @@
 export { SandboxPlugin, type SandboxPluginOptions } from './plugin';
 export { createSandboxActivities, type SandboxActivityOptions } from './run';
 export { DEFAULT_BACKENDS, checkRequest, validateWorkerCeiling, type SandboxWorkerCeiling } from './ceiling';
-export { FailureType, NON_RETRYABLE_TYPES } from '../workflows/failures';
-export { RUN_ACTIVITY } from '../workflows/request';
+export { FailureType, NON_RETRYABLE_TYPES } from '../common/failures';
+export { RUN_ACTIVITY } from '../common/request';

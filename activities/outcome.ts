@@ -2,8 +2,8 @@
 // details carry what an operator needs (exit, stderr tail, refused connections, policy).
 import { ApplicationFailure } from '@temporalio/common';
 import { POLICY_REFUSALS, type RunResult } from '../sandbox/types';
-import { FailureType } from '../workflows/failures';
-import type { CommandFailureDetails } from '../workflows/request';
+import { FailureType } from '../common/failures';
+import type { CommandFailureDetails } from '../common/request';
 
 const STDERR_TAIL_BYTES = 4096;
 

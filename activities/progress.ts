@@ -1,7 +1,7 @@
 // Progress of one run, as the activity heartbeats it: elapsed time, bytes so far and the last
 // line of output, so a UI (or `temporal workflow describe`) shows what a long install is doing.
 import { StringDecoder } from 'node:string_decoder';
-import type { RunProgress } from '../workflows/request';
+import type { RunProgress } from '../common/request';
 
 const LAST_LINE_CHARS = 200;
 const TAIL_CHARS = 4096;

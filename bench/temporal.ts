@@ -5,8 +5,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { SandboxPlugin } from '../activities';
-import { useOrStartServer } from '../demo/dev-server';
-import { installQuietRuntime } from '../demo/runtime';
+import { useOrStartServer } from '../fixtures/dev-server';
+import { installQuietRuntime } from '../fixtures/quiet-runtime';
 import { median, spawnBare } from './support';
 
 type Report = (figure: string, value: string, target: string, ok: boolean | null) => void;

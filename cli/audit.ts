@@ -11,7 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { historyFromJSON, type History, type Payload } from '@temporalio/common/lib/proto-utils';
 import type { ConnectionRecord, NetworkMode, RunResult } from '../sandbox/types';
-import { RUN_ACTIVITY, type CommandFailureDetails, type RunProgress, type SandboxRunRequest } from '../workflows/request';
+import { RUN_ACTIVITY, type CommandFailureDetails, type RunProgress, type SandboxRunRequest } from '../common/request';
 
 const EXIT_USAGE = 125;
 

@@ -8,9 +8,9 @@ import { SandboxPlugin } from '../activities';
 import { auditHistory, formatAudit } from '../cli/audit';
 import type { PostureStep } from '../examples/workflows';
 import type { RunResult } from '../workflows';
-import { useOrStartServer, type TemporalServer } from './dev-server';
-import { startPackageIndex, type PackageIndex } from './package-index';
-import { installQuietRuntime } from './runtime';
+import { useOrStartServer, type TemporalServer } from '../fixtures/dev-server';
+import { startPackageIndex, type PackageIndex } from '../fixtures/package-index';
+import { installQuietRuntime } from '../fixtures/quiet-runtime';
 
 const PKG = 'pkgs.example.test';
 const EVIL = 'evil.example.test';

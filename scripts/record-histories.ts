@@ -8,9 +8,9 @@ import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { SandboxPlugin } from '../activities';
-import { useOrStartServer } from '../demo/dev-server';
-import { startPackageIndex } from '../demo/package-index';
-import { installQuietRuntime } from '../demo/runtime';
+import { useOrStartServer } from '../fixtures/dev-server';
+import { startPackageIndex } from '../fixtures/package-index';
+import { installQuietRuntime } from '../fixtures/quiet-runtime';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const OUT = path.join(REPO, 'test', 'temporal', 'histories');

@@ -5,8 +5,8 @@ import { ActivityCancellationType, proxyActivities, type ActivityOptions, type R
 import { SandboxInputError, SandboxPolicyError } from '../sandbox/errors';
 import { compilePolicy } from '../sandbox/policy/compile';
 import type { Backend, RunResult } from '../sandbox/types';
-import { NON_RETRYABLE_TYPES, sandboxErrorToFailure } from './failures';
-import { RUN_ACTIVITY, type RunCallOptions, type SandboxCeiling, type SandboxRunRequest } from './request';
+import { NON_RETRYABLE_TYPES, sandboxErrorToFailure } from '../common/failures';
+import { RUN_ACTIVITY, type RunCallOptions, type SandboxCeiling, type SandboxRunRequest } from '../common/request';
 
 /** The ceiling plus Temporal activity options (activityId excluded: every run gets its own). */
 export type SandboxSessionOptions = SandboxCeiling & Omit<ActivityOptions, 'activityId'>;

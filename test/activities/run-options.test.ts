@@ -1,7 +1,7 @@
 // The activity is the trust boundary: a request's JSON may carry anything, and only the
 // ceiling's own fields and the per-call inputs may reach the run.
 import { runOptionsFor } from '../../activities/run';
-import type { SandboxRunRequest } from '../../workflows/request';
+import type { SandboxRunRequest } from '../../common/request';
 
 test('run options a worker owns cannot be set from a request', () => {
   const request = {

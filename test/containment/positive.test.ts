@@ -6,7 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { runSandboxed, type Backend, type RunResult } from '../../sandbox';
-import { buildWheel, startPythonIndex, type PythonIndex, type Wheel } from '../support/python-index';
+import { buildWheel, startPythonIndex, type PythonIndex, type Wheel } from '../../fixtures/python-index';
 import { startHttpUpstream, type Upstream } from '../support/upstream';
 import { AS_ROOT, NEEDS_ROOT, RANGE_COUNT, RANGE_FIRST, UNPRIVILEGED, makeScratch, runWorker, type Scratch, type WorkerJob } from './harness';
 

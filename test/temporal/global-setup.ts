@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { useOrStartServer, type TemporalServer } from '../../demo/dev-server';
+import { useOrStartServer, type TemporalServer } from '../../fixtures/dev-server';
 import { BUNDLE_ENV, WORKFLOWS_PATH } from './env';
 
 export type SetupState = { server: TemporalServer; bundleDir: string };

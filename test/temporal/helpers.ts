@@ -5,8 +5,8 @@ import { Client, Connection } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { SandboxPlugin, type SandboxPluginOptions } from '../../activities';
-import { installQuietRuntime } from '../../demo/runtime';
-import { RUN_ACTIVITY } from '../../workflows/request';
+import { installQuietRuntime } from '../../fixtures/quiet-runtime';
+import { RUN_ACTIVITY } from '../../common/request';
 import { BUNDLE_ENV, RESOLVE_STATIC, WORKFLOWS_PATH } from './env';
 
 export function serverAddress(): { address: string; namespace: string } {

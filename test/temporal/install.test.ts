@@ -2,7 +2,7 @@
 // makes attempts fail, Temporal retries them in fresh sandboxes, and history shows the attempts.
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { auditHistory } from '../../cli/audit';
-import { PACKAGE_PATH, startPackageIndex, type PackageIndex } from '../../demo/package-index';
+import { PACKAGE_PATH, startPackageIndex, type PackageIndex } from '../../fixtures/package-index';
 import type { CommandFailureDetails, RunResult } from '../../workflows';
 import { PKG_HOST } from './env';
 import { connectClient, startWorker, uniqueName, type TestClient, type TestWorker } from './helpers';

@@ -5,7 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
-import { installQuietRuntime } from '../../demo/runtime';
+import { installQuietRuntime } from '../../fixtures/quiet-runtime';
 import { BUNDLE_ENV, REPO, WORKFLOWS_PATH } from './env';
 
 const DIR = path.join(REPO, 'test', 'temporal', 'histories');

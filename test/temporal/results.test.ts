@@ -1,7 +1,7 @@
 // What comes back through Temporal: bounded output, refused connections as a non-retryable
 // SandboxNetworkDenied with the records in its details, and the postures example's results.
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
-import { startPackageIndex, type PackageIndex } from '../../demo/package-index';
+import { startPackageIndex, type PackageIndex } from '../../fixtures/package-index';
 import type { PostureStep } from '../../examples/workflows';
 import type { CommandFailureDetails, RunResult } from '../../workflows';
 import { EVIL_HOST, PKG_HOST } from './env';

@@ -6,7 +6,7 @@
 // Prints "ready" on stdout once it polls.
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { SandboxPlugin } from '../../activities';
-import { installQuietRuntime } from '../../demo/runtime';
+import { installQuietRuntime } from '../../fixtures/quiet-runtime';
 import { RESOLVE_STATIC } from './env';
 
 async function main(): Promise<void> {
