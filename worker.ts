@@ -8,7 +8,7 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { SandboxPlugin, type SandboxPluginOptions } from './activities';
 import { SandboxError } from './sandbox/errors';
-import { parseResolveAnswers } from './sandbox/run/options';
+import { parseResolveFlags } from './sandbox/policy/static-answers';
 
 export const DEFAULT_TASK_QUEUE = 'sandbox';
 
@@ -48,7 +48,7 @@ function optionsFromEnv(env: NodeJS.ProcessEnv): SandboxWorkerOptions {
       throw new SandboxError(`SANDBOX_WORKER_CEILING is not JSON: ${(err as Error).message}`);
     }
   }
-  if (env.SANDBOX_RESOLVE) plugin = { ...plugin, resolveStatic: parseResolveAnswers(env.SANDBOX_RESOLVE.split(',').filter(Boolean)) };
+  if (env.SANDBOX_RESOLVE) plugin = { ...plugin, resolveStatic: parseResolveFlags(env.SANDBOX_RESOLVE.split(',').filter(Boolean)) };
   return {
     address: env.TEMPORAL_ADDRESS || undefined,
     namespace: env.TEMPORAL_NAMESPACE || undefined,

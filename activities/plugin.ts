@@ -4,25 +4,18 @@
 // `temporal-sandbox/workflow`.
 import { SimplePlugin } from '@temporalio/plugin';
 import type { WorkerOptions } from '@temporalio/worker';
-import { IdAllocator } from '../sandbox/contain/identity';
-import { validateWorkerCeiling } from './ceiling';
-import { createSandboxActivities, type SandboxActivityOptions } from './run';
-import { WorkerRunner } from './runner';
+import { makeWorkerRunner, type SandboxWorkerOptions } from './options';
+import { createSandboxActivities } from './run';
 
-export type SandboxPluginOptions = Omit<SandboxActivityOptions, 'resolveStatic'> & {
-  /** Static resolver answers for the proxies, as a Map or { name: address | addresses }. */
-  resolveStatic?: ReadonlyMap<string, readonly string[]> | Readonly<Record<string, string | readonly string[]>>;
-};
+export type SandboxPluginOptions = SandboxWorkerOptions;
 
 export class SandboxPlugin extends SimplePlugin {
   constructor(options: SandboxPluginOptions = {}) {
-    // A malformed ceiling stops the worker at startup, not at the first run.
-    validateWorkerCeiling(options);
-    if (options.uidRange) new IdAllocator(options.uidRange); // a bad range stops the worker here too
-    const runner = new WorkerRunner(options.warm ?? 1, options.uidRange);
+    // A malformed ceiling or uid range stops the worker at start-up, not at the first run.
+    const runner = makeWorkerRunner(options);
     super({
       name: 'temporal-sandbox',
-      activities: createSandboxActivities({ ...options, resolveStatic: toMap(options.resolveStatic) }, runner),
+      activities: createSandboxActivities(options, runner),
       // When the worker stops, its idle warm sandboxes go too.
       runContext: async (next) => {
         try {
@@ -34,16 +27,15 @@ export class SandboxPlugin extends SimplePlugin {
     });
   }
 
+  /**
+   * The one worker-wide setting the plugin changes, and only when the worker leaves it unset
+   * (README, "From a Temporal workflow"): a running command learns of its cancellation only in
+   * the answer to a heartbeat, and the SDK sends heartbeats at most every 80% of
+   * heartbeatTimeout: 24 s under the session default of 30 s. Capped at 2 s, a cancelled run
+   * ends within seconds.
+   */
   configureWorker(options: WorkerOptions): WorkerOptions {
     const configured = super.configureWorker(options);
-    // A running command learns of its cancellation only in the answer to a heartbeat, and the SDK
-    // sends heartbeats at most every 80% of heartbeatTimeout: 24 s under the session default of
-    // 30 s. Unless the worker sets its own, cap that so a cancelled run ends within seconds.
     return { ...configured, maxHeartbeatThrottleInterval: configured.maxHeartbeatThrottleInterval ?? '2 seconds' };
   }
-}
-
-function toMap(answers: SandboxPluginOptions['resolveStatic']): ReadonlyMap<string, readonly string[]> | undefined {
-  if (answers === undefined || answers instanceof Map) return answers as ReadonlyMap<string, readonly string[]> | undefined;
-  return new Map(Object.entries(answers).map(([name, value]) => [name, typeof value === 'string' ? [value] : [...value]]));
 }

@@ -9,7 +9,7 @@
 import { readdirSync } from 'node:fs';
 import * as net from 'node:net';
 import { compilePolicy } from '../sandbox/policy';
-import { DEFAULT_LIMITS, RecordLog, createResolver, startProxyPair } from '../sandbox/proxy';
+import { RecordLog, makeProxyContext, startProxyPair } from '../sandbox/proxy';
 
 const args = process.argv.slice(2);
 const N = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--rounds') ?? 1000);
@@ -60,14 +60,7 @@ async function main(): Promise<void> {
 
   const log = new RecordLog(1000);
   const pair = await startProxyPair(
-    {
-      policy: compilePolicy({ networkMode: 'allowlist', networkAllowlist: ['127.0.0.1/32'] }),
-      resolve: createResolver(new Map()),
-      log,
-      credential: null,
-      self: [],
-      limits: { ...DEFAULT_LIMITS },
-    },
+    makeProxyContext({ policy: compilePolicy({ networkMode: 'allowlist', networkAllowlist: ['127.0.0.1/32'] }), log }),
     { http: { host: '127.0.0.1', port: 0 }, socks: { host: '127.0.0.1', port: 0 } },
   );
 

@@ -11,7 +11,8 @@ import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { historyFromJSON, type History, type Payload } from '@temporalio/common/lib/proto-utils';
 import type { ConnectionRecord, NetworkMode, RunResult } from '../sandbox/types';
-import { RUN_ACTIVITY, type CommandFailureDetails, type RunProgress, type SandboxRunRequest } from '../common/request';
+import { RUN_ACTIVITY, type RunProgress, type SandboxRunRequest } from '../common/request';
+import type { CommandFailureDetails } from '../common/failures';
 
 const EXIT_USAGE = 125;
 

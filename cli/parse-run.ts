@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util';
 import { SandboxInputError } from '../sandbox/errors';
 import type { NetworkMode, Backend } from '../sandbox/types';
 import { parseLimitFlag, type Limits } from '../sandbox/policy/limits';
-import { parseResolveAnswers, type RunOptions } from '../sandbox/run/options';
+import { parseResolveFlags } from '../sandbox/policy/static-answers';
+import type { RunOptions } from '../sandbox/run/options';
 
 export type RunCommand = { options: RunOptions; json: boolean; help: boolean };
 
@@ -72,7 +73,7 @@ export function parseRunArgs(argv: readonly string[]): RunCommand {
     networkProxyUrl: values['proxy-url'],
     networkSocksUrl: values['socks-url'],
     backend: (values.backend ?? 'bubblewrap') as Backend,
-    resolveStatic: parseResolveAnswers(values.resolve ?? []),
+    resolveStatic: parseResolveFlags(values.resolve ?? []),
     timeoutSeconds,
     env,
     cwd: values.cwd,

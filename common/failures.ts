@@ -1,21 +1,24 @@
-// The failure types the sandbox layer raises, and the conversion of the core's typed errors into
-// Temporal failures. Pure: used on both sides (the workflow checks policy before scheduling, the
-// activity checks it again against the worker ceiling).
+// The failures the sandbox layer raises, their details, and the two conversions: a core error into
+// a Temporal failure (worker side) and a caught error back into a typed sandbox failure (workflow
+// side). Pure: both sides load this file.
 import { ApplicationFailure } from '@temporalio/common';
 import { SandboxBackendError, SandboxError, SandboxInputError, SandboxPolicyError } from '../sandbox/errors';
+import type { Backend, ConnectionRecord, EffectivePolicy, Termination } from '../sandbox/types';
 
 export const FailureType = {
   /** A policy that cannot be applied or broadens its ceiling. Never retried. */
   policy: 'SandboxPolicyError',
   /** Bad input that is not a policy (empty command, bad env name, missing cwd). Never retried. */
   input: 'SandboxInputError',
-  /** The command exited non-zero or timed out. Retried by the activity's retry policy. */
+  /** The command exited non-zero or timed out. Retried by the activity's retry policy, except a
+   * command that could not be found or run (exit 126, 127), which no retry changes. */
   commandFailed: 'SandboxCommandFailed',
-  /** The command failed and the proxies refused connections for a policy reason. Never retried. */
+  /** The proxies refused connections by policy (and the command failed, or failOnDenied). Never retried. */
   networkDenied: 'SandboxNetworkDenied',
-  /** The backend cannot start on this worker (missing package, namespaces disabled). */
+  /** The backend cannot start, or cannot contain the run, on this worker. */
   backend: 'SandboxBackendError',
 } as const;
+export type SandboxFailureType = (typeof FailureType)[keyof typeof FailureType];
 
 /**
  * Error types that a retry cannot fix. PayloadsTooLarge is the SDK's own (a result over the
@@ -28,26 +31,60 @@ export const NON_RETRYABLE_TYPES: readonly string[] = [
   'PayloadsTooLarge',
 ];
 
+/** Details of a SandboxCommandFailed or SandboxNetworkDenied failure. */
+export type CommandFailureDetails = {
+  exitCode: number | null;
+  signal: string | null;
+  termination: Termination;
+  /** The last 4 KiB of stderr. */
+  stderrTail: string;
+  denied: ConnectionRecord[];
+  allowed: ConnectionRecord[];
+  policy: EffectivePolicy;
+  command: string[];
+  durationMs: number;
+  backend: Backend;
+};
+/** Details of a SandboxPolicyError: the entry at fault and the ceiling it exceeds, where known. */
+export type PolicyFailureDetails = { entry: string | null; ceiling: string | null };
+/** Details of a SandboxBackendError. */
+export type BackendFailureDetails = { backend: string };
+
+/** A sandbox failure as a workflow sees it, typed by its kind. */
+export type SandboxFailure =
+  | { type: 'SandboxCommandFailed' | 'SandboxNetworkDenied'; message: string; nonRetryable: boolean; details: CommandFailureDetails }
+  | { type: 'SandboxPolicyError'; message: string; nonRetryable: boolean; details: PolicyFailureDetails }
+  | { type: 'SandboxBackendError'; message: string; nonRetryable: boolean; details: BackendFailureDetails }
+  | { type: 'SandboxInputError'; message: string; nonRetryable: boolean; details: null };
+
+const TYPES = new Set<string>(Object.values(FailureType));
+
+/**
+ * The sandbox failure inside what a workflow caught: an ActivityFailure whose cause is ours, or
+ * our ApplicationFailure itself (a policy error raised in the workflow). null for anything else.
+ */
+export function sandboxFailureOf(err: unknown): SandboxFailure | null {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = (e as Error).cause, depth++) {
+    if (e instanceof ApplicationFailure && e.type && TYPES.has(e.type)) {
+      const details = (e.details?.[0] ?? null) as never;
+      return { type: e.type as SandboxFailureType, message: e.message, nonRetryable: e.nonRetryable === true, details } as SandboxFailure;
+    }
+  }
+  return null;
+}
+
 /** A core SandboxError as a non-retryable ApplicationFailure of the same type; null for anything else. */
 export function sandboxErrorToFailure(err: unknown): ApplicationFailure | null {
   if (err instanceof SandboxPolicyError) {
-    return ApplicationFailure.create({
-      message: err.message,
-      type: FailureType.policy,
-      nonRetryable: true,
-      details: [{ entry: err.entry ?? null, ceiling: err.ceiling ?? null }],
-    });
+    const details: PolicyFailureDetails = { entry: err.entry ?? null, ceiling: err.ceiling ?? null };
+    return ApplicationFailure.create({ message: err.message, type: FailureType.policy, nonRetryable: true, details: [details] });
   }
   if (err instanceof SandboxInputError) {
     return ApplicationFailure.create({ message: err.message, type: FailureType.input, nonRetryable: true });
   }
   if (err instanceof SandboxBackendError) {
-    return ApplicationFailure.create({
-      message: err.message,
-      type: FailureType.backend,
-      nonRetryable: true,
-      details: [{ backend: err.backend }],
-    });
+    const details: BackendFailureDetails = { backend: err.backend };
+    return ApplicationFailure.create({ message: err.message, type: FailureType.backend, nonRetryable: true, details: [details] });
   }
   if (err instanceof SandboxError) {
     return ApplicationFailure.create({ message: err.message, type: err.type, nonRetryable: true });

@@ -1,13 +1,15 @@
-// What the workflow sends to the `sandbox.run` activity, and what the activity sends back when a
-// run fails. Pure types: both the workflow bundle and the worker load this file.
-import type { FilesystemCeiling, NetworkCeiling, PerCallNetwork } from '../sandbox/policy/compile';
-import type { Backend, ConnectionRecord, EffectivePolicy, NetworkMode, RunResult, Termination } from '../sandbox/types';
+// What the workflow sends to the `sandbox.run` activity, and what the activity heartbeats. The
+// contract both sides of the Temporal layer import (docs/temporal.md). Pure: the workflow bundle
+// loads this file.
+import type { Duration, RetryPolicy } from '@temporalio/common';
+import type { PerCallNetwork, SessionCeiling } from '../sandbox/policy/ceiling';
+import type { NetworkMode, RunResult } from '../sandbox/types';
 
 /** The activity type name; prefixed so it cannot collide with a user's own activities. */
 export const RUN_ACTIVITY = 'sandbox.run';
 
-/** The session-level policy (DESIGN 2): the ceiling every run of the session stays under. */
-export type SandboxCeiling = NetworkCeiling & FilesystemCeiling & { backend?: Backend };
+/** The session-level policy: the ceiling every run of the session stays under. */
+export type SandboxCeiling = SessionCeiling;
 
 /** Per-call options of `session.run()`. */
 export type RunCallOptions = {
@@ -24,6 +26,12 @@ export type RunCallOptions = {
   timeoutSeconds?: number;
   /** Return the RunResult of a run that exited non-zero (or was refused) instead of failing. */
   allowFailure?: boolean;
+  /** Fail (SandboxNetworkDenied) when the proxies refused anything by policy, whatever the exit code. */
+  failOnDenied?: boolean;
+  /** Activity options of this call only: shown in the UI, bounding it, retrying it. */
+  summary?: string;
+  startToCloseTimeout?: Duration;
+  retry?: RetryPolicy;
 };
 
 /** The activity's input: one command under one ceiling, with its per-call narrowing. */
@@ -37,21 +45,7 @@ export type SandboxRunRequest = {
   stdin?: string;
   timeoutSeconds?: number;
   allowFailure?: boolean;
-};
-
-/** Details[0] of a SandboxCommandFailed or SandboxNetworkDenied failure. */
-export type CommandFailureDetails = {
-  exitCode: number | null;
-  signal: string | null;
-  termination: Termination;
-  /** The last 4 KiB of stderr. */
-  stderrTail: string;
-  denied: ConnectionRecord[];
-  allowed: ConnectionRecord[];
-  policy: EffectivePolicy;
-  command: string[];
-  durationMs: number;
-  backend: Backend;
+  failOnDenied?: boolean;
 };
 
 /** What the activity heartbeats while the command runs. */

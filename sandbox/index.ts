@@ -4,5 +4,4 @@ export * from './types';
 export * from './policy';
 export { runSandboxed, type RunOptions } from './run/run';
 export { createSandboxRunner, type SandboxRunner } from './run/runner';
-export { parseResolveAnswers } from './run/options';
-export { BACKENDS } from './run/backends';
+export { BACKENDS } from './vocabulary';

@@ -32,6 +32,8 @@ export type ConnectionRecord = {
   address?: string;
   reason?: RefusalReason;
   rule?: string;
+  /** decide()'s one-line explanation, for refusals. */
+  message?: string;
   bytesUp?: number;
   bytesDown?: number;
   durationMs?: number;

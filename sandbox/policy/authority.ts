@@ -12,6 +12,11 @@ export function parsePort(text: string): number | null {
   return port <= 65535 ? port : null;
 }
 
+/** `host:port`, with an IPv6 host (or CIDR) in brackets: the one way this package writes a target. */
+export function formatHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
 /** `host:port`, `[v6]:port`, `[v6]` or `host` (the last two need defaultPort). */
 export function splitHostPort(authority: string, defaultPort?: number): { host: string; port: number } | HostProblem {
   if (typeof authority !== 'string' || authority === '') return { problem: 'the authority is empty' };

@@ -3,7 +3,7 @@
 import type { IPv4, IPv6 } from 'ipaddr.js';
 import type { RefusalReason } from '../types';
 import { splitHostPort } from './authority';
-import type { CompiledPolicy } from './compile';
+import type { CompiledPolicy } from './ceiling';
 import { addressEntryContains, entryMatchesName, parseAddress } from './entry';
 import type { Entry } from './entry';
 import { canonicalizeHost, formatHost, isHostProblem, printable } from './host';

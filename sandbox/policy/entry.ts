@@ -32,24 +32,6 @@ export function parseEntry(text: string, listName: string): Entry[] {
   }
 }
 
-/** Parse a whole list (undefined = empty), presets expanded, duplicates dropped. */
-export function parseEntries(list: readonly string[] | undefined, listName: string): Entry[] {
-  if (list === undefined) return [];
-  if (!Array.isArray(list)) {
-    throw new SandboxPolicyError(`${listName} must be an array of entries, such as ['pypi.org:443']`, { entry: String(list) });
-  }
-  const seen = new Set<string>();
-  const out: Entry[] = [];
-  for (const text of list) {
-    for (const e of parseEntry(text, listName)) {
-      if (seen.has(e.text)) continue;
-      seen.add(e.text);
-      out.push(e);
-    }
-  }
-  return out;
-}
-
 /** Does a name entry match this canonical name and port? `*.a.com` never matches `a.com`. */
 export function entryMatchesName(e: Entry, name: string, port: number): boolean {
   if (e.kind !== 'name') return false;

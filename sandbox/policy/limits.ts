@@ -50,7 +50,8 @@ export function parseLimitFlag(text: string): [LimitName, number] {
   return [name, Number(m[1]) * unit];
 }
 
-function checkLimits(raw: unknown, field: string): Partial<Limits> {
+/** A limits object: known names, whole numbers at least the minimum. */
+export function checkLimits(raw: unknown, field: string): Partial<Limits> {
   if (raw === undefined) return {};
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new SandboxPolicyError(`${field} must be an object such as { processes: 256, memoryBytes: 2147483648 }`, { entry: String(raw) });
@@ -74,9 +75,8 @@ function checkLimits(raw: unknown, field: string): Partial<Limits> {
  * A run's limits: the session's where it sets them, the defaults elsewhere, and never above the
  * worker's (a default above the worker's is lowered to it; a session asking for more is refused).
  */
-export function resolveLimits(session: unknown, worker?: unknown): Limits {
+export function resolveLimits(session: unknown, cap: Partial<Limits> = {}): Limits {
   const asked = checkLimits(session, 'limits');
-  const cap = checkLimits(worker, 'worker limits');
   const out = { ...DEFAULT_RUN_LIMITS };
   for (const name of LIMIT_NAMES) {
     const max = cap[name];

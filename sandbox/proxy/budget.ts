@@ -1,11 +1,10 @@
 // One run's budget, shared by its two proxies: how many upstream sockets may be open at once and
 // how many bytes of pipelined requests may wait for their turn. maxConnections is per proxy and
 // counts clients; this is what one command can take from the worker it shares with other runs
-// (README, Security, "Limits"). Both proxies of a run are made from the same ProxyContext object,
-// so the budget is found by that object.
+// (README, Security, "Limits"). It lives in the run's ProxyContext, which both proxies share.
 
 import type * as net from 'node:net';
-import type { ProxyContext, ProxyLimits } from './context';
+import type { ProxyLimits } from './context';
 
 export class RunBudget {
   private upstreams = 0;
@@ -43,15 +42,4 @@ export class RunBudget {
   release(bytes: number): void {
     this.buffered -= bytes;
   }
-}
-
-const budgets = new WeakMap<ProxyContext, RunBudget>();
-
-export function budgetOf(ctx: ProxyContext): RunBudget {
-  let b = budgets.get(ctx);
-  if (!b) {
-    b = new RunBudget(ctx.limits);
-    budgets.set(ctx, b);
-  }
-  return b;
 }

@@ -2,8 +2,10 @@
 // and the limits that keep a misbehaving command from exhausting the worker.
 
 import type { CompiledPolicy } from '../policy';
-import type { RecordLog } from './records';
-import type { Resolve } from './resolver';
+import type { StaticAnswers } from '../policy';
+import { RunBudget } from './budget';
+import { RecordLog } from './records';
+import { createResolver, type Resolve } from './resolver';
 
 export type ProxyLimits = {
   /** Upstream dial must complete within this. */
@@ -46,6 +48,30 @@ export type ProxyContext = {
   credential: { username: string; password: string } | null;
   /** 'ip:port' of our own listeners as seen from where the client is (self-connection guard). */
   self: string[];
-  /** Both proxies of a run are made from one context object: the run's budget is keyed by it (budget.ts). */
   limits: ProxyLimits;
+  /** What the run's two proxies may take from the worker together (budget.ts). */
+  budget: RunBudget;
 };
+
+/** The one way a run's proxy context is made: both proxies of the run share what it returns. */
+export function makeProxyContext(o: {
+  policy: CompiledPolicy;
+  answers?: StaticAnswers;
+  /** Instead of the static answers then DNS (tests that count lookups). */
+  resolve?: Resolve;
+  log?: RecordLog;
+  credential?: ProxyContext['credential'];
+  limits?: Partial<ProxyLimits>;
+  maxRecords?: number;
+}): ProxyContext {
+  const limits = { ...DEFAULT_LIMITS, ...o.limits };
+  return {
+    policy: o.policy,
+    resolve: o.resolve ?? createResolver(o.answers),
+    log: o.log ?? new RecordLog(o.maxRecords),
+    credential: o.credential ?? null,
+    self: [],
+    limits,
+    budget: new RunBudget(limits),
+  };
+}

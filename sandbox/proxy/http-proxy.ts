@@ -6,17 +6,16 @@
 
 import * as http from 'node:http';
 import type * as net from 'node:net';
-import { canonicalizeHost, isHostProblem, splitHostPort } from '../policy';
+import { canonicalizeHost, formatHostPort, isHostProblem, splitHostPort } from '../policy';
 import type { HostKind } from '../policy';
 import type { RefusalReason } from '../types';
-import { budgetOf } from './budget';
 import type { ProxyContext } from './context';
 import { basicAuthMatches } from './credential';
 import { RequestLine } from './pipeline';
 import { ConnectionTracker, makeProxyServer, noop } from './server';
 import type { ProxyServer } from './server';
-import { hostPort, openUpstream, recordAllowed, recordDenied, splice, startAttempt } from './tunnel';
-import type { Attempt, Refusal } from './tunnel';
+import { recordAllowed, recordDenied, shownTarget, startAttempt, type Attempt, type Refusal } from './attempt';
+import { openUpstream, splice } from './tunnel';
 
 /** Request headers that belong to the client-proxy hop (RFC 9110 7.6.1), plus Host, rebuilt. */
 const REQUEST_HOP = new Set([
@@ -44,7 +43,7 @@ type Target = { host: string; kind: HostKind; port: number };
 export function createHttpProxy(ctx: ProxyContext): ProxyServer {
   const limits = ctx.limits;
   const tracker = new ConnectionTracker(limits.maxConnections);
-  const budget = budgetOf(ctx);
+  const budget = ctx.budget;
   const lines = new WeakMap<net.Socket, RequestLine>();
   const server = http.createServer({
     maxHeaderSize: limits.maxHeaderBytes,
@@ -100,14 +99,17 @@ async function onConnect(
 
   const raw = req.url ?? '';
   const split = splitHostPort(raw);
-  if (isHostProblem(split)) return refuseRaw(ctx, socket, startAttempt('http', raw, 0), 'malformed');
+  if (isHostProblem(split)) return refuseRaw(ctx, socket, startAttempt('http', raw, 0), 'malformed', `the CONNECT target is malformed: ${split.problem}`);
   const canon = canonicalizeHost(split.host);
-  if (isHostProblem(canon)) return refuseRaw(ctx, socket, startAttempt('http', split.host, split.port), 'malformed');
+  if (isHostProblem(canon)) {
+    const a = startAttempt('http', split.host, split.port);
+    return refuseRaw(ctx, socket, a, 'malformed', `${shownTarget(a)}: the CONNECT target is malformed: ${canon.problem}`);
+  }
 
   const a = startAttempt('http', canon.host, split.port);
   const opened = await openUpstream(ctx, tracker, a, canon.kind, socket);
   if (opened.kind === 'gone') return void socket.destroy();
-  if (opened.kind === 'refused') return endRaw(socket, STATUS_FOR[opened.refusal.reason], refusalHeaders(opened.refusal), refusalBody(a, opened.refusal));
+  if (opened.kind === 'refused') return endRaw(socket, STATUS_FOR[opened.refusal.reason], refusalHeaders(opened.refusal), refusalBody(opened.refusal));
   socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
   splice(ctx, a, opened, socket, head);
 }
@@ -127,7 +129,11 @@ function refuseWaiting(ctx: ProxyContext, req: http.IncomingMessage): void {
       parsed.kind === 'http'
         ? startAttempt('http', parsed.target.host, parsed.target.port)
         : startAttempt('http', parsed.host, parsed.port);
-    recordDenied(ctx, a, { reason: 'over-limit', rule: 'maxBufferedBytes' });
+    recordDenied(ctx, a, {
+      reason: 'over-limit',
+      rule: 'maxBufferedBytes',
+      message: `${shownTarget(a)}: pipelined requests waiting their turn would pass maxBufferedBytes (${ctx.limits.maxBufferedBytes} bytes); the connection is closed`,
+    });
   }
   req.socket.destroy();
 }
@@ -146,17 +152,24 @@ async function onRequest(
   if (parsed.kind !== 'http') {
     const a = startAttempt('http', parsed.host, parsed.port);
     const reason: RefusalReason = parsed.kind === 'malformed' ? 'malformed' : 'unsupported';
-    recordDenied(ctx, a, { reason });
+    const message =
+      `${shownTarget(a)}: ` +
+      (parsed.kind === 'malformed'
+        ? 'the request target is malformed (an http:// URL with a host, an optional port, and no userinfo)'
+        : parsed.kind === 'origin-form'
+          ? 'a proxy needs the absolute form (GET http://host/path) or CONNECT, not a bare path'
+          : 'only http:// is proxied this way; use CONNECT for https:// and anything else');
+    recordDenied(ctx, a, { reason, message });
     // Origin-form is a client error towards a proxy; another scheme is a feature we do not have.
     const status = parsed.kind === 'origin-form' ? 400 : STATUS_FOR[reason];
-    return sendRes(res, status, { 'X-Sandbox-Refusal': reason }, refusalBody(a, { reason }));
+    return sendRes(res, status, { 'X-Sandbox-Refusal': reason }, refusalBody({ message }));
   }
 
   const a = startAttempt('http', parsed.target.host, parsed.target.port);
   const opened = await openUpstream(ctx, tracker, a, parsed.target.kind, req.socket);
   if (opened.kind === 'gone') return void res.destroy();
   if (opened.kind === 'refused') {
-    return sendRes(res, STATUS_FOR[opened.refusal.reason], refusalHeaders(opened.refusal), refusalBody(a, opened.refusal));
+    return sendRes(res, STATUS_FOR[opened.refusal.reason], refusalHeaders(opened.refusal), refusalBody(opened.refusal));
   }
   return forward(ctx, a, req, res, opened, parsed.target, parsed.path);
 }
@@ -211,8 +224,9 @@ function forward(
   } catch (err) {
     // node refuses some request lines (characters it will not send); nothing was sent.
     upstream.destroy();
-    recordDenied(ctx, a, { reason: 'malformed', address: opened.address, rule: opened.rule });
-    sendRes(res, 400, { 'X-Sandbox-Refusal': 'malformed' }, refusalBody(a, { reason: 'malformed' }));
+    const r = { reason: 'malformed' as const, address: opened.address, rule: opened.rule, message: `${shownTarget(a)}: the request has characters that cannot be sent upstream` };
+    recordDenied(ctx, a, r);
+    sendRes(res, 400, { 'X-Sandbox-Refusal': 'malformed' }, refusalBody(r));
     return Promise.resolve();
   }
   // An upstream that stops answering must not hold the request forever (node's server has no
@@ -221,7 +235,7 @@ function forward(
   upstream.once('timeout', () => upstream.destroy());
   upReq.on('error', () => {
     if (recorded) return;
-    if (!res.headersSent) sendRes(res, 502, {}, `temporal-sandbox: upstream ${hostPort(opened.address, a.port)} failed\n`);
+    if (!res.headersSent) sendRes(res, 502, {}, `temporal-sandbox: upstream ${formatHostPort(opened.address, a.port)} failed\n`);
     else res.destroy();
     finish();
   });
@@ -300,8 +314,9 @@ async function onUpgrade(ctx: ProxyContext, tracker: ConnectionTracker, req: htt
       ? startAttempt('http', parsed.target.host, parsed.target.port)
       : startAttempt('http', parsed.host, parsed.port);
   // A relayed upgrade would be a tunnel nobody decided on as one: refuse it outright.
-  recordDenied(ctx, a, { reason: 'unsupported' });
-  endRaw(socket, 501, { 'X-Sandbox-Refusal': 'unsupported' }, refusalBody(a, { reason: 'unsupported' }));
+  const r = { reason: 'unsupported' as const, message: `${shownTarget(a)}: protocol upgrades (websockets) are not relayed; use CONNECT` };
+  recordDenied(ctx, a, r);
+  endRaw(socket, 501, { 'X-Sandbox-Refusal': 'unsupported' }, refusalBody(r));
 }
 
 /**
@@ -339,15 +354,17 @@ function refusalHeaders(r: Refusal): Record<string, string> {
   return { 'X-Sandbox-Refusal': r.reason };
 }
 
-function refusalBody(a: Attempt, r: Pick<Refusal, 'reason' | 'rule'>): string {
-  // The record's host may be raw (malformed); keep the body one printable line.
-  const host = hostPort(a.host, a.port).replace(/[^\x20-\x7e]/g, '?');
-  return `temporal-sandbox: refused ${host}: ${r.reason}${r.rule ? ` (${r.rule})` : ''}\n`;
+/**
+ * What the client reads: why, in the record's own words (every refusal's message names its
+ * target); the reason is in the X-Sandbox-Refusal header. One printable line.
+ */
+function refusalBody(r: Pick<Refusal, 'message'>): string {
+  return `temporal-sandbox: refused: ${r.message}\n`.replace(/[^\x20-\x7e\n]/g, '?');
 }
 
-function refuseRaw(ctx: ProxyContext, socket: net.Socket, a: Attempt, reason: RefusalReason): void {
-  recordDenied(ctx, a, { reason });
-  endRaw(socket, STATUS_FOR[reason], { 'X-Sandbox-Refusal': reason }, refusalBody(a, { reason }));
+function refuseRaw(ctx: ProxyContext, socket: net.Socket, a: Attempt, reason: RefusalReason, message: string): void {
+  recordDenied(ctx, a, { reason, message });
+  endRaw(socket, STATUS_FOR[reason], { 'X-Sandbox-Refusal': reason }, refusalBody({ message }));
 }
 
 /** Answer on a socket node:http has let go of (CONNECT, Upgrade, parse errors), then close. */
@@ -371,9 +388,10 @@ function sendRes(res: http.ServerResponse, status: number, headers: Record<strin
   res.end(body);
 }
 
+/** The Host header: the canonical authority, without the scheme's default port. */
 function authorityFor(t: Target): string {
-  const host = t.kind === 'ipv6' ? `[${t.host}]` : t.host;
-  return t.port === 80 ? host : `${host}:${t.port}`;
+  const hostPort = formatHostPort(t.host, t.port);
+  return t.port === 80 ? hostPort.slice(0, hostPort.lastIndexOf(':')) : hostPort;
 }
 
 function connectionTokens(value: string | string[] | undefined): Set<string> {

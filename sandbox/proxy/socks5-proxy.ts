@@ -9,8 +9,8 @@ import type { ProxyContext } from './context';
 import { credentialMatches } from './credential';
 import { ConnectionTracker, makeProxyServer } from './server';
 import type { Admission, ProxyServer } from './server';
-import { openUpstream, recordDenied, splice, startAttempt } from './tunnel';
-import type { Refusal } from './tunnel';
+import { recordDenied, shownTarget, startAttempt, type Refusal } from './attempt';
+import { openUpstream, splice } from './tunnel';
 
 // Reply codes (RFC 1928 section 6).
 const REP = {
@@ -133,7 +133,7 @@ function handshake(ctx: ProxyContext, tracker: ConnectionTracker, socket: net.So
       rawHost = buf.toString('latin1', 5, end);
     } else {
       if (admission === 'refuse') return answerAndClose([...reply(REP.failure)]), false;
-      recordDenied(ctx, startAttempt('socks5', '', 0), { reason: 'malformed' });
+      recordDenied(ctx, startAttempt('socks5', '', 0), { reason: 'malformed', message: `SOCKS5 address type ${atyp} is unknown (1 IPv4, 3 a name, 4 IPv6)` });
       return answerAndClose([...reply(REP.addressTypeNotSupported)]), false;
     }
     const port = buf.readUInt16BE(end);
@@ -146,11 +146,14 @@ function handshake(ctx: ProxyContext, tracker: ConnectionTracker, socket: net.So
     const host = isHostProblem(canon) ? rawHost : canon.host;
     const a = startAttempt('socks5', host, port);
     if (cmd !== CMD_CONNECT) {
-      recordDenied(ctx, a, { reason: 'unsupported' });
+      recordDenied(ctx, a, { reason: 'unsupported', message: `${shownTarget(a)}: SOCKS5 command ${cmd} is not supported, only CONNECT (1)` });
       return answerAndClose([...reply(REP.commandNotSupported)]), false;
     }
     if (isHostProblem(canon) || port === 0) {
-      recordDenied(ctx, a, { reason: 'malformed' });
+      recordDenied(ctx, a, {
+        reason: 'malformed',
+        message: `${shownTarget(a)}: ${isHostProblem(canon) ? `the SOCKS5 target is malformed: ${canon.problem}` : 'the SOCKS5 target has port 0'}`,
+      });
       return answerAndClose([...reply(REP.notAllowed)]), false;
     }
     openUpstream(ctx, tracker, a, canon.kind, socket).then(

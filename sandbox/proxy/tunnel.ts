@@ -5,61 +5,12 @@
 // tunnel near loopback speed.
 
 import * as net from 'node:net';
-import { performance } from 'node:perf_hooks';
-import { decide } from '../policy';
+import { decide, formatHostPort } from '../policy';
 import type { HostKind } from '../policy';
-import type { ConnectionRecord, RefusalReason } from '../types';
-import { budgetOf } from './budget';
+import { recordAllowed, recordDenied, type Attempt, type Refusal } from './attempt';
 import type { RunBudget } from './budget';
 import type { ProxyContext } from './context';
 import type { ConnectionTracker } from './server';
-
-/** One connection attempt, from the moment the client named its target. */
-export type Attempt = {
-  proxy: 'http' | 'socks5';
-  at: string;
-  t0: number;
-  /** Canonical host when it canonicalized; the raw text (cut) otherwise. */
-  host: string;
-  port: number;
-};
-
-export function startAttempt(proxy: Attempt['proxy'], host: string, port: number): Attempt {
-  return { proxy, at: new Date().toISOString(), t0: performance.now(), host: host.slice(0, 255), port };
-}
-
-export type Refusal = {
-  reason: RefusalReason;
-  rule?: string;
-  address?: string;
-  message: string;
-  /** errno code of a failed dial (ECONNREFUSED...), for SOCKS reply codes. */
-  code?: string;
-};
-
-export function recordDenied(ctx: ProxyContext, a: Attempt, r: Omit<Refusal, 'message' | 'code'>): void {
-  const rec: ConnectionRecord = { at: a.at, proxy: a.proxy, host: a.host, port: a.port };
-  if (r.address !== undefined) rec.address = r.address;
-  rec.reason = r.reason;
-  if (r.rule !== undefined) rec.rule = r.rule;
-  ctx.log.add('denied', rec);
-}
-
-/** The record of a connection that was made, written once it is over. */
-export function recordAllowed(
-  ctx: ProxyContext,
-  a: Attempt,
-  opened: { address: string; rule?: string },
-  bytesUp: number,
-  bytesDown: number,
-): void {
-  const rec: ConnectionRecord = { at: a.at, proxy: a.proxy, host: a.host, port: a.port, address: opened.address };
-  if (opened.rule !== undefined) rec.rule = opened.rule;
-  rec.bytesUp = bytesUp;
-  rec.bytesDown = bytesDown;
-  rec.durationMs = Math.round(performance.now() - a.t0);
-  ctx.log.add('allowed', rec);
-}
 
 export type Opened =
   | { kind: 'open'; upstream: net.Socket; address: string; rule?: string }
@@ -91,7 +42,7 @@ export async function openUpstream(
       addresses = await ctx.resolve(a.host);
     } catch (err) {
       if (client.destroyed || tracker.isClosing) return { kind: 'gone' };
-      return refuse({ reason: 'resolve-failed', message: `cannot resolve ${a.host}: ${errText(err)}` });
+      return refuse({ reason: 'resolve-failed', message: `${formatHostPort(a.host, a.port)}: cannot resolve ${a.host}: ${errText(err)}` });
     }
     if (client.destroyed || tracker.isClosing) return { kind: 'gone' };
     d = decide(ctx.policy, { host: a.host, kind, port: a.port, addresses }, ctx.self);
@@ -100,13 +51,13 @@ export async function openUpstream(
 
   const address = d.address ?? a.host;
   if (client.destroyed || tracker.isClosing) return { kind: 'gone' };
-  const budget = budgetOf(ctx);
+  const budget = ctx.budget;
   if (budget.upstreamsFull) {
     return refuse({
       reason: 'over-limit',
       rule: 'maxUpstreams',
       address,
-      message: `${ctx.limits.maxUpstreams} upstream connections are open already`,
+      message: `${formatHostPort(a.host, a.port)}: the run has ${ctx.limits.maxUpstreams} upstream connections open already (maxUpstreams)`,
     });
   }
   try {
@@ -124,7 +75,7 @@ export async function openUpstream(
       reason: 'upstream-failed',
       rule: d.rule,
       address,
-      message: `cannot connect to ${hostPort(address, a.port)}: ${errText(err)}`,
+      message: `cannot connect to ${formatHostPort(address, a.port)}: ${errText(err)}`,
       code: (err as NodeJS.ErrnoException).code,
     });
   }
@@ -210,10 +161,6 @@ export function splice(
   if (head && head.length > 0) upstream.write(head);
   client.pipe(upstream);
   upstream.pipe(client);
-}
-
-export function hostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 function errText(err: unknown): string {

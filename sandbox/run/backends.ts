@@ -8,8 +8,6 @@ import type { LandlockRule, ViewOp } from '../contain/view';
 import { helperPath } from './helper-path';
 import { which } from './which';
 
-export const BACKENDS: readonly Backend[] = ['bubblewrap', 'userns', 'none'];
-
 export type Launch = {
   file: string;
   args: string[];
@@ -42,15 +40,10 @@ export type LaunchPlan = {
   cgroup: string | null;
 };
 
-export function assertBackend(value: unknown): Backend {
-  if (typeof value === 'string' && (BACKENDS as readonly string[]).includes(value)) return value as Backend;
-  throw new SandboxBackendError(String(value), `unknown backend '${String(value)}': use one of ${BACKENDS.join(', ')}`);
-}
-
 const usable = new Map<Backend, true>();
 
 /** Checks once per process that the backend can start here. */
-export function checkBackend(backend: Backend): void {
+export function ensureBackendUsable(backend: Backend): void {
   if (usable.has(backend)) return;
   helperPath(backend);
   if (backend === 'bubblewrap' && !which('bwrap')) {

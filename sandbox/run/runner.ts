@@ -1,40 +1,74 @@
-// For a process that runs many commands (a Temporal worker): runs with warm sandboxes.
+// For a process that runs many commands (a Temporal worker): one runner holds what its runs share:
+// the warm sandboxes, the range of host ids, and the worker's own settings, which no run may
+// override (docs/mechanism.md, "Warm sandboxes").
 import { IdAllocator, type IdRange } from '../contain/identity';
+import { compileWorkerCeiling, type CompiledWorkerCeiling, type StaticAnswersInput, type WorkerCeiling } from '../policy';
 import type { ProxyLimits } from '../proxy/context';
 import type { RunResult } from '../types';
 import type { RunOptions } from './options';
-import { runSandboxed } from './run';
+import { runWith } from './run';
 import { WarmPool } from './warm-pool';
 
-export type SandboxRunner = {
-  run(options: RunOptions): Promise<RunResult>;
-  /** Resolves once the warm sandboxes are set up. */
-  settled(): Promise<void>;
-  /** Ends the idle warm sandboxes. Runs in flight finish normally. */
-  close(): void;
+export type SandboxRunnerOptions = {
+  /** Warm sandboxes kept per template; 0 starts every run cold. Default 1. */
+  warm?: number;
+  /** The operator's ceiling for every run; a run's own `worker` is ignored when this is set. */
+  worker?: WorkerCeiling | CompiledWorkerCeiling;
+  /** Limits of every run's proxies (a run's own proxyLimits, which only the worker sets, take precedence). */
+  proxyLimits?: Partial<ProxyLimits>;
+  /** Static answers for every run's proxies (a run's own are added to them). */
+  resolveStatic?: StaticAnswersInput;
+  /** Records kept per list (allowed, denied) in each result; default 1000. */
+  maxRecords?: number;
+  /** Under a root worker, where each run's unprivileged host uid and gid come from. */
+  uidRange?: IdRange;
 };
 
-/**
- * `warm`: warm sandboxes kept per shape (0 = every run starts cold). Each serves one run only;
- * a replacement starts as soon as one is taken. `proxyLimits`: the worker's limits for every
- * run's proxies (a run's own proxyLimits still override them). `uidRange`: where a root worker
- * takes each run's unprivileged host uid and gid (docs/security-model.md, "No privilege").
- */
-export function createSandboxRunner(
-  options: { warm?: number; proxyLimits?: Partial<ProxyLimits>; uidRange?: IdRange } = {},
-): SandboxRunner {
-  const warm = options.warm ?? 1;
-  const ids = options.uidRange ? new IdAllocator(options.uidRange) : undefined;
-  const pool = warm > 0 ? new WarmPool(warm, ids) : undefined;
-  return {
-    run: (runOptions) =>
-      runSandboxed({
-        ...runOptions,
-        pool: runOptions.pool ?? pool,
-        ids: runOptions.ids ?? ids,
-        proxyLimits: { ...options.proxyLimits, ...runOptions.proxyLimits },
-      }),
-    settled: () => pool?.settled() ?? Promise.resolve(),
-    close: () => pool?.close(),
-  };
+export class SandboxRunner {
+  private readonly warm: number;
+  private readonly worker: CompiledWorkerCeiling | undefined;
+  private readonly ids: IdAllocator | undefined;
+  private pool: WarmPool | null = null;
+
+  constructor(private readonly options: SandboxRunnerOptions = {}) {
+    this.warm = options.warm ?? 1;
+    this.worker = options.worker === undefined ? undefined : compileWorkerCeiling(options.worker);
+    this.ids = options.uidRange ? new IdAllocator(options.uidRange) : undefined;
+  }
+
+  run(options: RunOptions): Promise<RunResult> {
+    if (this.warm > 0) this.pool ??= new WarmPool(this.warm, this.ids);
+    const o = this.options;
+    return runWith(
+      {
+        ...options,
+        worker: this.worker ?? options.worker,
+        proxyLimits: { ...o.proxyLimits, ...options.proxyLimits },
+        resolveStatic: mergeAnswers(o.resolveStatic, options.resolveStatic),
+        maxRecords: options.maxRecords ?? o.maxRecords,
+      },
+      { pool: this.pool ?? undefined, ids: this.ids },
+    );
+  }
+
+  /** Resolves once the warm sandboxes are set up (the benchmark waits on it). */
+  settled(): Promise<void> {
+    return this.pool?.settled() ?? Promise.resolve();
+  }
+
+  /** Ends the idle warm sandboxes; runs in flight finish normally; a later run starts a new pool. */
+  close(): void {
+    this.pool?.close();
+    this.pool = null;
+  }
+}
+
+export function createSandboxRunner(options: SandboxRunnerOptions = {}): SandboxRunner {
+  return new SandboxRunner(options);
+}
+
+function mergeAnswers(a: StaticAnswersInput | undefined, b: StaticAnswersInput | undefined): StaticAnswersInput | undefined {
+  if (!a || !b) return a ?? b;
+  const entries = (x: StaticAnswersInput) => (x instanceof Map ? [...x.entries()] : Object.entries(x));
+  return new Map([...entries(a), ...entries(b)].map(([k, v]) => [k, typeof v === 'string' ? [v] : [...v]]));
 }

@@ -9,11 +9,10 @@ import * as path from 'node:path';
 import { runSandboxed } from '../../sandbox';
 import { canonicalizeHost, compilePolicy, decide, internalRange, isHostProblem } from '../../sandbox/policy';
 import type { CompiledPolicy } from '../../sandbox/policy';
-import { DEFAULT_LIMITS } from '../../sandbox/proxy/context';
+import { makeProxyContext } from '../../sandbox/proxy/context';
 import type { ProxyContext } from '../../sandbox/proxy/context';
 import { startProxyPair } from '../../sandbox/proxy/proxy-pair';
 import type { ProxyPair } from '../../sandbox/proxy/proxy-pair';
-import { RecordLog } from '../../sandbox/proxy/records';
 import { createResolver } from '../../sandbox/proxy/resolver';
 import type { ConnectionRecord } from '../../sandbox/types';
 import { Client, listenLoopback, waitFor } from '../proxy/helpers';
@@ -70,7 +69,7 @@ async function startFor(policy: PolicyName | CompiledPolicy, extraAnswers: Recor
   const fixed = createResolver(new Map(Object.entries(answers)));
   const first = createResolver(new Map(Object.entries(FLIPPING).map(([n, [a]]) => [n, a])));
   const later = createResolver(new Map(Object.entries(FLIPPING).map(([n, [, b]]) => [n, b])));
-  const ctx: ProxyContext = {
+  const ctx: ProxyContext = makeProxyContext({
     policy: typeof policy === 'string' ? compilePolicy(POLICIES[policy]) : policy,
     // Static answers only: a name outside the table is an error here, never a DNS query.
     resolve: (name) => {
@@ -80,11 +79,8 @@ async function startFor(policy: PolicyName | CompiledPolicy, extraAnswers: Recor
       if (!(name in answers)) return Promise.reject(new Error(`test resolver: ${name} is not in the static table`));
       return fixed(name);
     },
-    log: new RecordLog(),
-    credential: null,
-    self: [],
-    limits: { ...DEFAULT_LIMITS, headersTimeoutMs: 3_000, handshakeTimeoutMs: 3_000, connectTimeoutMs: 2_000 },
-  };
+    limits: { headersTimeoutMs: 3_000, handshakeTimeoutMs: 3_000, connectTimeoutMs: 2_000 },
+  });
   const pair = await startProxyPair(ctx, { http: { host: '127.0.0.1', port: 0 }, socks: { host: '127.0.0.1', port: 0 } });
   return { ctx, pair, lookups };
 }
@@ -419,7 +415,14 @@ describe('namespace cases', () => {
     const result = await runSandboxed({
       ...POLICIES.names,
       backend: 'bubblewrap',
-      resolveStatic: new Map(Object.entries(ANSWERS)),
+      // A run's static answers must be written canonically; the table's deliberately odd DNS
+      // answers (mapped addresses and the like) are for the proxies' own resolver, above.
+      resolveStatic: new Map(
+        Object.entries(ANSWERS).filter(([, addresses]) => addresses.length > 0 && addresses.every((a) => {
+          const c = canonicalizeHost(a);
+          return !isHostProblem(c) && c.kind !== 'name' && c.host === a;
+        })),
+      ),
       timeoutSeconds: 30,
       // The script travels in argv: the host's files are not in the view.
       command: ['python3', '-c', PROBE_SCRIPT, String(port), JSON.stringify(nsCases.map((c) => [c.id, c.probe]))],

@@ -8,7 +8,6 @@ import { readdirSync } from 'node:fs';
 import * as net from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { budgetOf } from '../../sandbox/proxy/budget';
 import type { ProxyContext } from '../../sandbox/proxy/context';
 import {
   Client, atypDomain, connectTunnel, deniedRecords, sleep, socksConnect, startServers, startTcpUpstream,
@@ -154,7 +153,7 @@ describe('pipelining on the HTTP proxy', () => {
       // One request in flight per connection: never a second upstream connection beside it.
       expect(up.peakOpen()).toBe(1);
       await waitFor(() => allowedCount(s.ctx) === 1000, 5_000, '1,000 allowed records');
-      expect(budgetOf(s.ctx).bufferedBytes).toBe(0);
+      expect(s.ctx.budget.bufferedBytes).toBe(0);
       c.destroy();
     } finally {
       await Promise.all([s.http.close(), s.socks.close()]);
@@ -203,8 +202,8 @@ describe('pipelining on the HTTP proxy', () => {
       expect(rss1 - rss0).toBeLessThan(8 * 1024 * 1024);
       // Every request that reached the upstream is on the record.
       expect(allowedCount(s.ctx) - before).toBe(up.requests() - requests0);
-      expect(budgetOf(s.ctx).bufferedBytes).toBe(0);
-      expect(budgetOf(s.ctx).liveUpstreams).toBe(0);
+      expect(s.ctx.budget.bufferedBytes).toBe(0);
+      expect(s.ctx.budget.liveUpstreams).toBe(0);
     } finally {
       await Promise.all([s.http.close(), s.socks.close()]);
       await up.close();
@@ -316,7 +315,7 @@ describe('per-run caps', () => {
       const c = await Client.connect(s.httpPort);
       c.write(`CONNECT api.example.test:${echo.port} HTTP/1.1\r\nHost: x\r\n\r\n`);
       await c.waitEnd();
-      expect(c.text()).toMatch(/^HTTP\/1\.1 503 [\s\S]*X-Sandbox-Refusal: over-limit[\s\S]*over-limit \(maxUpstreams\)/);
+      expect(c.text()).toMatch(/^HTTP\/1\.1 503 [\s\S]*X-Sandbox-Refusal: over-limit[\s\S]*upstream connections open already \(maxUpstreams\)/);
       const k = await socksConnect(s.socksPort, atypDomain('api.example.test'), echo.port);
       expect(k.rep).toBe(1);
       const g = await Client.connect(s.httpPort);
@@ -333,12 +332,12 @@ describe('per-run caps', () => {
       viaHttp.write('still');
       await viaHttp.readUntil('still');
       viaSocks.c.destroy();
-      await waitFor(() => budgetOf(s.ctx).liveUpstreams === 1, 3_000, 'a slot freed');
+      await waitFor(() => s.ctx.budget.liveUpstreams === 1, 3_000, 'a slot freed');
       const again = await Client.connect(s.httpPort);
       again.write(pipeline(web.port, 1));
       expect((await readResponse(again)).body).toBe('/0');
       for (const x of [viaHttp, c, k.c, g, again]) x.destroy();
-      await waitFor(() => budgetOf(s.ctx).liveUpstreams === 0, 3_000, 'every slot back');
+      await waitFor(() => s.ctx.budget.liveUpstreams === 0, 3_000, 'every slot back');
     } finally {
       await Promise.all([s.http.close(), s.socks.close()]);
       await Promise.all([echo.close(), web.close()]);
@@ -368,7 +367,7 @@ describe('per-run caps', () => {
       // The request in flight was sent, and ended with its client: it is on the record.
       await waitFor(() => allowedCount(s.ctx) === 1, 3_000, 'the in-flight exchange recorded');
       expect(up.requests()).toBe(1);
-      expect(budgetOf(s.ctx).bufferedBytes).toBe(0);
+      expect(s.ctx.budget.bufferedBytes).toBe(0);
       release();
 
       // A short pipeline fits, on a new connection.

@@ -223,7 +223,11 @@ describe('decide against the reference model', () => {
         fc.constantFrom<NetworkMode>('blocked', 'allowlist', 'open'), entryList, entryList, target,
         fc.constantFrom<string[]>([], ['127.0.0.1:80'], ['127.0.0.1:443', '[::1]:5432']),
         (mode, allowTexts, denyTexts, t, self) => {
-          const policy = compilePolicy({ networkMode: mode, networkAllowlist: allowTexts, networkDenylist: denyTexts });
+          // A blocked session takes no allowlist (refused as a forgotten networkMode): its calls run blocked.
+          const policy =
+            mode === 'blocked'
+              ? compilePolicy({ networkMode: 'allowlist', networkAllowlist: allowTexts, networkDenylist: denyTexts }, { networkMode: 'blocked' })
+              : compilePolicy({ networkMode: mode, networkAllowlist: allowTexts, networkDenylist: denyTexts });
           const d = decide(policy, t, self);
           const selfSet = self.flatMap((s) => {
             const hp = splitHostPort(s) as { host: string; port: number };

@@ -37,11 +37,19 @@ describe('compilePolicy: defaults and the session alone', () => {
   });
 
   test('the allowlist is empty in the effective policy unless the mode is allowlist', () => {
-    for (const networkMode of ['blocked', 'open'] as const) {
-      const p = compilePolicy({ networkMode, networkAllowlist: ['pypi.org'] });
-      expect(p.allow).toEqual([]);
-      expect(p.effective.allowlist).toEqual([]);
-    }
+    const open = compilePolicy({ networkMode: 'open', networkAllowlist: ['pypi.org'] });
+    expect(open.allow).toEqual([]);
+    expect(open.effective.allowlist).toEqual([]);
+    const narrowed = compilePolicy({ networkMode: 'allowlist', networkAllowlist: ['pypi.org'] }, { networkMode: 'blocked' });
+    expect(narrowed.allow).toEqual([]);
+    expect(narrowed.effective.allowlist).toEqual([]);
+  });
+
+  test('an allowlist on a blocked session is refused, saying to write the posture (a forgotten networkMode)', () => {
+    const e = refusal({ networkAllowlist: ['pypi.org'] });
+    expect(e.message).toMatch(/networkAllowlist has no effect with networkMode 'blocked'.*write networkMode 'allowlist'/);
+    expect(e.entry).toBe('networkAllowlist');
+    expect(compilePolicy({ networkDenylist: ['@cloud-metadata'] }).effective.denylist).toEqual([...CLOUD_METADATA_DENY]);
   });
 
   test('the denylist applies in every mode and presets expand', () => {
@@ -177,7 +185,7 @@ describe('compilePolicy: per-call allowlist narrowing', () => {
     ['allowlist', { networkMode: 'blocked', networkAllowlist: ['pypi.org'] }],
     ['blocked', { networkAllowlist: [] }],
   ])('a per-call allowlist needs the run to be in allowlist mode (session %s)', (networkMode, call) => {
-    const e = refusal({ networkMode, networkAllowlist: ['pypi.org'] }, call);
+    const e = refusal({ networkMode, ...(networkMode === 'blocked' ? {} : { networkAllowlist: ['pypi.org'] }) }, call);
     expect(e.message).toMatch(/run\(\) networkAllowlist applies only with networkMode 'allowlist'/);
   });
 

@@ -200,7 +200,8 @@ describe('decide: open mode', () => {
 });
 
 describe('decide: blocked refuses everything', () => {
-  const blocked: CompiledPolicy = compilePolicy({ networkMode: 'blocked', networkAllowlist: ['x.com'] });
+  // An allowlist session narrowed to blocked for one call: its allowlist does not apply.
+  const blocked: CompiledPolicy = compilePolicy({ networkMode: 'allowlist', networkAllowlist: ['x.com'] }, { networkMode: 'blocked' });
   test.each<[Target]>([[name('x.com', 443)], [name('x.com', 443, ['93.184.216.34'])], [ip('93.184.216.34', 443)], [ip('127.0.0.1', 80)]])(
     '%j',
     (target) => {

@@ -1,5 +1,5 @@
 // The policy module is loaded by the Temporal workflow bundle: no Node builtin may be required by
-// any compiled file under dist/sandbox/policy, nor by dist/sandbox/errors.js and types.js.
+// any compiled file under dist/sandbox/policy, nor by dist/sandbox/errors.js, types.js and vocabulary.js.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -18,7 +18,7 @@ function files(): string[] {
     .readdirSync(dir)
     .filter((f) => f.endsWith('.js'))
     .map((f) => path.join(dir, f));
-  return [...out, path.join(dist, 'errors.js'), path.join(dist, 'types.js')];
+  return [...out, path.join(dist, 'errors.js'), path.join(dist, 'types.js'), path.join(dist, 'vocabulary.js')];
 }
 
 describe('purity of the compiled policy module', () => {

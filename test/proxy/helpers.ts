@@ -10,13 +10,11 @@ import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { compilePolicy } from '../../sandbox/policy';
 import type { NetworkCeiling } from '../../sandbox/policy';
-import { DEFAULT_LIMITS } from '../../sandbox/proxy/context';
+import { makeProxyContext } from '../../sandbox/proxy/context';
 import type { ProxyContext, ProxyLimits } from '../../sandbox/proxy/context';
 import { createHttpProxy } from '../../sandbox/proxy/http-proxy';
 import { startProxyPair } from '../../sandbox/proxy/proxy-pair';
 import type { ProxyPair } from '../../sandbox/proxy/proxy-pair';
-import { RecordLog } from '../../sandbox/proxy/records';
-import { createResolver } from '../../sandbox/proxy/resolver';
 import type { ProxyServer } from '../../sandbox/proxy/server';
 import { createSocksProxy } from '../../sandbox/proxy/socks5-proxy';
 import type { ConnectionRecord } from '../../sandbox/types';
@@ -37,14 +35,12 @@ export const DEFAULT_ANSWERS: Record<string, string[]> = {
 
 export function makeContext(o: ContextOptions = {}): ProxyContext {
   const { answers, credential, limits, ...ceiling } = o;
-  return {
+  return makeProxyContext({
     policy: compilePolicy({ networkMode: 'allowlist', ...ceiling }),
-    resolve: createResolver(new Map(Object.entries(answers ?? DEFAULT_ANSWERS))),
-    log: new RecordLog(),
+    answers: new Map(Object.entries(answers ?? DEFAULT_ANSWERS)),
     credential: credential ?? null,
-    self: [],
-    limits: { ...DEFAULT_LIMITS, ...limits },
-  };
+    limits,
+  });
 }
 
 export type Proxies = { ctx: ProxyContext; pair: ProxyPair; httpUrl: string; socksPort: number; httpPort: number };

@@ -72,7 +72,8 @@ test('CONNECT to a name off the allowlist: 403 with reason header, one-line body
   const { head, body } = await refusedConnect('pypi.org:443');
   expect(head).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/);
   expect(head).toMatch(/\r\nX-Sandbox-Refusal: not-allowlisted(\r\n|$)/);
-  expect(body).toBe('temporal-sandbox: refused pypi.org:443: not-allowlisted\n');
+  // decide()'s own explanation, in the body and in the record; the reason is the header's.
+  expect(body).toBe('temporal-sandbox: refused: pypi.org:443 is not on the allowlist\n');
   const rec = deniedRecords(p.ctx).find((r) => r.host === 'pypi.org');
   expect(rec).toMatchObject({ proxy: 'http', host: 'pypi.org', port: 443, reason: 'not-allowlisted' });
   expect(rec?.address).toBeUndefined();
@@ -86,7 +87,7 @@ test('CONNECT to a name off the allowlist: 403 with reason header, one-line body
 test('deny wins over a matching allow entry, by name and by any resolved address', async () => {
   const byName = await refusedConnect(`evil.example.test:${echo.port}`);
   expect(byName.head).toMatch(/^HTTP\/1\.1 403 /);
-  expect(byName.body).toBe(`temporal-sandbox: refused evil.example.test:${echo.port}: denylisted (evil.example.test)\n`);
+  expect(byName.body).toBe(`temporal-sandbox: refused: evil.example.test:${echo.port} is denylisted by 'evil.example.test'\n`);
   expect(deniedRecords(p.ctx).find((r) => r.host === 'evil.example.test')).toMatchObject({
     reason: 'denylisted',
     rule: 'evil.example.test',
@@ -191,7 +192,8 @@ test('the internal-address backstop: an allowlisted name resolving to loopback i
   try {
     const { head, body } = await refusedConnect(`api.example.test:${echo.port}`, q.httpPort);
     expect(head).toMatch(/^HTTP\/1\.1 403 /);
-    expect(body).toBe(`temporal-sandbox: refused api.example.test:${echo.port}: internal-address (api.example.test)\n`);
+    // The address is the cause, not the allow rule that matched the name.
+    expect(body).toBe(`temporal-sandbox: refused: api.example.test:${echo.port} refused: 127.0.0.1 is loopback, not public, and no IP or CIDR entry allows it\n`);
     expect(deniedRecords(q.ctx)[0]).toMatchObject({
       host: 'api.example.test',
       reason: 'internal-address',

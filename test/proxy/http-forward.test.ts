@@ -131,7 +131,7 @@ test('keep-alive: each request on one client connection is decided on its own', 
   const three = await readResponse(c);
   expect(three.head).toMatch(/^HTTP\/1\.1 403 /);
   expect(three.head).toMatch(/X-Sandbox-Refusal: denylisted/);
-  expect(three.body).toBe(`temporal-sandbox: refused evil.example.test:${up.port}: denylisted (evil.example.test)\n`);
+  expect(three.body).toBe(`temporal-sandbox: refused: evil.example.test:${up.port} is denylisted by 'evil.example.test'\n`);
   expect(up.seen.some((s) => s.url === '/three')).toBe(false);
   await c.waitEnd(); // a refusal ends the client connection
   c.destroy();

@@ -4,10 +4,9 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { compilePolicy, runSandboxed, type Backend } from '../../sandbox';
-import { DEFAULT_LIMITS } from '../../sandbox/proxy/context';
+import { makeProxyContext } from '../../sandbox/proxy/context';
 import { startProxyPair, type ProxyPair } from '../../sandbox/proxy/proxy-pair';
 import { RecordLog } from '../../sandbox/proxy/records';
-import { createResolver } from '../../sandbox/proxy/resolver';
 import { startHttpUpstream, type Upstream } from '../support/upstream';
 
 type UserProxy = { port: number; seen: Array<{ url: string; auth: string | undefined }>; close(): Promise<void> };
@@ -45,14 +44,7 @@ beforeAll(async () => {
   upstream = await startHttpUpstream('plain');
   userProxy = await startUserProxy();
   userSocks = await startProxyPair(
-    {
-      policy: compilePolicy({ networkMode: 'open' }),
-      resolve: createResolver(new Map([['socks.example.test', ['127.0.0.1']]])),
-      log: userSocksLog,
-      credential: null,
-      self: [],
-      limits: DEFAULT_LIMITS,
-    },
+    makeProxyContext({ policy: compilePolicy({ networkMode: 'open' }), answers: new Map([['socks.example.test', ['127.0.0.1']]]), log: userSocksLog }),
     { http: { host: '127.0.0.1', port: 0 }, socks: { host: '127.0.0.1', port: 0 } },
   );
 });

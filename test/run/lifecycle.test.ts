@@ -1,6 +1,6 @@
 // How runs end: exit codes and signals, timeouts that leave no process behind, bounded output,
 // concurrent runs whose records never mix, and clear errors for bad input.
-import { runSandboxed, SandboxBackendError, SandboxInputError, SandboxPolicyError } from '../../sandbox';
+import { runSandboxed, SandboxInputError, SandboxPolicyError } from '../../sandbox';
 import type { Backend, RunOptions, RunResult } from '../../sandbox';
 import { processesWith, uniqueMarker } from '../support/processes';
 import { startHttpUpstream, type Upstream } from '../support/upstream';
@@ -101,7 +101,8 @@ test('bad input is refused before anything runs', async () => {
   await expect(runSandboxed({ command: [] })).rejects.toThrow(SandboxInputError);
   await expect(runSandboxed({ command: ['true'], cwd: '/no/such/dir' })).rejects.toThrow(/not a directory inside the view/);
   await expect(runSandboxed({ command: ['true'], env: { 'BAD=KEY': 'x' } })).rejects.toThrow(SandboxInputError);
-  await expect(runSandboxed({ command: ['true'], backend: 'docker' as Backend })).rejects.toThrow(SandboxBackendError);
+  // An unknown name is a policy error wherever it is written (CLI, workflow, worker); a known backend that cannot start is a SandboxBackendError.
+  await expect(runSandboxed({ command: ['true'], backend: 'docker' as Backend })).rejects.toThrow(SandboxPolicyError);
   await expect(
     runSandboxed({ command: ['true'], networkMode: 'allowlist', networkAllowlist: ['127.1'] }),
   ).rejects.toThrow(SandboxPolicyError);

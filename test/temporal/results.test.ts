@@ -63,7 +63,7 @@ test('refused connections make a failed command a non-retryable SandboxNetworkDe
   const failure = activity.cause as ApplicationFailure;
   expect(failure.type).toBe('SandboxNetworkDenied');
   expect(failure.nonRetryable).toBe(true);
-  expect(failure.message).toContain(`${EVIL_HOST}:${index.port} (not-allowlisted)`);
+  expect(failure.message).toContain(`${EVIL_HOST}:${index.port} is not on the allowlist`);
   const details = failure.details?.[0] as CommandFailureDetails;
   expect(details.exitCode).toBe(22); // curl -f on the proxy's 403
   expect(details.denied).toEqual([

@@ -1,0 +1,38 @@
+// What a worker's operator sets for every sandboxed run of the worker: the worker ceiling (the
+// trust boundary, compiled once here) and the worker's own settings. A workflow cannot reach any
+// of it; its requests carry a session ceiling and per-call options only.
+import { checkStaticAnswers, type StaticAnswersInput, type WorkerCeiling } from '../sandbox/policy';
+import type { ProxyLimits } from '../sandbox/proxy/context';
+import type { IdRange } from '../sandbox/contain/identity';
+import { SandboxRunner } from '../sandbox/run/runner';
+
+export type SandboxWorkerOptions = WorkerCeiling & {
+  /** Static answers for the proxies' resolver, consulted before DNS: { name: address | addresses }. */
+  resolveStatic?: StaticAnswersInput;
+  /** Limits of every run's proxies (README, "Limits"). */
+  proxyLimits?: Partial<ProxyLimits>;
+  /** Connection records kept per list (allowed, denied) in a result; default 1000. */
+  maxRecords?: number;
+  /** Between SIGTERM and SIGKILL when a run is ended; default 10 s. */
+  killGraceMs?: number;
+  /** Per stream; default 256 KiB (head and tail kept), far from Temporal's payload limit. */
+  outputLimitBytes?: number;
+  /** Warm sandboxes kept per template; default 1; 0 starts every run cold. */
+  warm?: number;
+  /** Under a root worker, where each run's unprivileged host uid and gid come from. */
+  uidRange?: IdRange;
+};
+
+/** The runner of this worker's runs. Throws for a malformed ceiling, so a worker fails at start. */
+export function makeWorkerRunner(options: SandboxWorkerOptions): SandboxRunner {
+  const { maxNetworkMode, networkAllowlist, networkDenylist, allowProxyUrls, allowedPaths, limits, backends } = options;
+  return new SandboxRunner({
+    warm: options.warm,
+    // A worker allows no extra host paths unless its operator lists them.
+    worker: { maxNetworkMode, networkAllowlist, networkDenylist, allowProxyUrls, allowedPaths: allowedPaths ?? [], limits, backends },
+    proxyLimits: options.proxyLimits,
+    resolveStatic: checkStaticAnswers(options.resolveStatic),
+    maxRecords: options.maxRecords,
+    uidRange: options.uidRange,
+  });
+}

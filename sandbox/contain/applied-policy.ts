@@ -1,0 +1,43 @@
+// The policy as a run applied it, for its result: the network part as compiled, plus the view,
+// the limits and the kernel backstops as they were on this worker (docs/results.md).
+import type { CompiledPolicy } from '../policy';
+import type { PreparedSandbox } from '../run/prepare';
+import type { ReportedReady } from '../run/sandbox-process';
+import type { Backend, EffectivePolicy } from '../types';
+import { appliedLimits } from './applied-limits';
+import { cgroupSupport } from './cgroup';
+
+export function appliedPolicy(policy: CompiledPolicy, backend: Backend, prepared: PreparedSandbox, setup: ReportedReady | null): EffectivePolicy {
+  const contained = backend !== 'none';
+  const support = cgroupSupport();
+  const notes = [...policy.effective.notes];
+  if (!contained) {
+    notes.push('backend none: no namespace; nothing but the proxy variables stands between the command and the host network, and the command sees the host\'s files with the worker\'s user (development only)');
+  }
+  const masked = setup?.masked ?? [];
+  if (setup && setup.maskedCount > masked.length) masked.push(`... and ${setup.maskedCount - masked.length} more`);
+  const landlock = !contained
+    ? { abi: null, note: 'backend none: no Landlock' }
+    : setup && setup.landlock > 0
+      ? { abi: setup.landlock }
+      : { abi: null, note: setup?.landlockWhy || 'unknown' };
+  return {
+    ...policy.effective,
+    notes,
+    filesystem: { ...prepared.view, masked },
+    limits: appliedLimits(policy.limits, {
+      cgroup: prepared.cgroup ? { pids: prepared.cgroup.pids } : null,
+      cgroupWhy: support.ok ? 'the run\'s cgroup could not be created' : support.reason,
+      hostRoot: prepared.identity.uid === 0,
+      contained,
+    }),
+    backstops: {
+      userNamespace: contained,
+      hostUid: prepared.identity.uid,
+      hostGid: prepared.identity.gid,
+      capabilities: contained ? 'none' : 'unchanged',
+      seccomp: contained,
+      landlock,
+    },
+  };
+}

@@ -1,0 +1,61 @@
+// The shapes of the three ceilings a run's policy comes from (docs/policy.md, "Narrowing"): the
+// worker's, the session's, and the per-call override, each at most the one before.
+import type { Backend, NetworkMode, NetworkPolicy } from '../types';
+import type { Entry } from './entry';
+import type { Limits } from './limits';
+
+export type NetworkCeiling = {
+  networkMode?: NetworkMode; // default 'blocked'
+  networkAllowlist?: readonly string[];
+  networkDenylist?: readonly string[];
+  networkProxyUrl?: string; // http://host:port (userinfo allowed)
+  networkSocksUrl?: string; // socks5h://host:port
+};
+
+/** What the view adds to its defaults, and the run's resource limits. */
+export type FilesystemCeiling = {
+  readOnlyPaths?: readonly string[];
+  readWritePaths?: readonly string[];
+  limits?: Partial<Limits>;
+};
+
+/** A session's ceiling: every run of the session stays under it. */
+export type SessionCeiling = NetworkCeiling & FilesystemCeiling & { backend?: Backend };
+
+export type PerCallNetwork = {
+  networkMode?: NetworkMode;
+  networkAllowlist?: readonly string[];
+  /** Always refused: the denylist is the session's and the worker's only. */
+  networkDenylist?: unknown;
+  /** Narrowing only: each must lie within the session's (read-only ones within either list). */
+  readOnlyPaths?: readonly string[];
+  readWritePaths?: readonly string[];
+};
+
+export type WorkerCeiling = {
+  maxNetworkMode?: NetworkMode; // default 'open'
+  networkAllowlist?: readonly string[]; // what a session may allow at most; undefined = anything
+  networkDenylist?: readonly string[]; // always applied on top of the session's
+  allowProxyUrls?: boolean; // default false: BYO proxies bypass the worker denylist
+  /** Host path prefixes a session may add to its view; none by default. undefined = anything (the CLI). */
+  allowedPaths?: readonly string[];
+  /** The most a session may ask for, per limit; defaults above these are lowered to them. */
+  limits?: Partial<Limits>;
+  /** Backends a session may choose; default bubblewrap and userns. */
+  backends?: readonly Backend[];
+};
+
+export type CompiledPolicy = {
+  backend: Backend;
+  mode: NetworkMode;
+  allow: Entry[];
+  deny: Entry[];
+  proxyUrl: string | null;
+  socksUrl: string | null;
+  readOnlyPaths: string[];
+  readWritePaths: string[];
+  limits: Limits;
+  effective: NetworkPolicy;
+};
+
+export const NETWORK_MODES: readonly NetworkMode[] = ['blocked', 'allowlist', 'open'];

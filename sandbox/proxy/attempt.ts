@@ -1,0 +1,60 @@
+// One connection attempt, from the moment a client named its target, and the one place its
+// record is written: refused ones with decide()'s reason, rule and message; allowed ones once
+// they are over, with their bytes and duration.
+import { performance } from 'node:perf_hooks';
+import { formatHostPort, printable } from '../policy';
+import type { ConnectionRecord, RefusalReason } from '../types';
+import type { ProxyContext } from './context';
+
+export type Attempt = {
+  proxy: 'http' | 'socks5';
+  at: string;
+  t0: number;
+  /** Canonical host when it canonicalized; the raw text (cut) otherwise. */
+  host: string;
+  port: number;
+};
+
+export function startAttempt(proxy: Attempt['proxy'], host: string, port: number): Attempt {
+  return { proxy, at: new Date().toISOString(), t0: performance.now(), host: host.slice(0, 255), port };
+}
+
+export type Refusal = {
+  reason: RefusalReason;
+  rule?: string;
+  address?: string;
+  /** One line, for the record and the client: why, in decide()'s words where it decided. */
+  message: string;
+  /** errno code of a failed dial (ECONNREFUSED...), for SOCKS reply codes. */
+  code?: string;
+};
+
+/** The attempt's target as messages show it: one printable line whatever the client sent. */
+export function shownTarget(a: Attempt): string {
+  return printable(formatHostPort(a.host, a.port));
+}
+
+export function recordDenied(ctx: ProxyContext, a: Attempt, r: Omit<Refusal, 'code'>): void {
+  const rec: ConnectionRecord = { at: a.at, proxy: a.proxy, host: a.host, port: a.port };
+  if (r.address !== undefined) rec.address = r.address;
+  rec.reason = r.reason;
+  if (r.rule !== undefined) rec.rule = r.rule;
+  rec.message = r.message;
+  ctx.log.add('denied', rec);
+}
+
+/** The record of a connection that was made, written once it is over. */
+export function recordAllowed(
+  ctx: ProxyContext,
+  a: Attempt,
+  opened: { address: string; rule?: string },
+  bytesUp: number,
+  bytesDown: number,
+): void {
+  const rec: ConnectionRecord = { at: a.at, proxy: a.proxy, host: a.host, port: a.port, address: opened.address };
+  if (opened.rule !== undefined) rec.rule = opened.rule;
+  rec.bytesUp = bytesUp;
+  rec.bytesDown = bytesDown;
+  rec.durationMs = Math.round(performance.now() - a.t0);
+  ctx.log.add('allowed', rec);
+}
