@@ -1,13 +1,14 @@
-// `temporal-sandbox run` arguments (DESIGN section 7) -> RunOptions.
+// `temporal-sandbox run` arguments (docs/cli.md) -> RunOptions.
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { SandboxInputError } from '../sandbox/errors';
-import type { NetworkMode, Backend } from '../sandbox/types';
+import { SandboxInputError, SandboxPolicyError } from '../sandbox/errors';
+import { checkMode } from '../sandbox/policy/mode';
+import { checkBackend, checkTimeoutSeconds, DEFAULT_BACKEND } from '../sandbox/vocabulary';
 import { parseLimitFlag, type Limits } from '../sandbox/policy/limits';
 import { parseResolveFlags } from '../sandbox/policy/static-answers';
 import type { RunOptions } from '../sandbox/run/options';
 
-export type RunCommand = { options: RunOptions; json: boolean; help: boolean };
+export type RunCommand = { options: RunOptions; json: boolean; help: boolean; failOnDenied: boolean };
 
 export function parseRunArgs(argv: readonly string[]): RunCommand {
   const dash = argv.indexOf('--');
@@ -35,6 +36,7 @@ export function parseRunArgs(argv: readonly string[]): RunCommand {
         'read-write': { type: 'string', multiple: true },
         limit: { type: 'string', multiple: true },
         json: { type: 'boolean' },
+        'fail-on-denied': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -43,7 +45,7 @@ export function parseRunArgs(argv: readonly string[]): RunCommand {
     const hint = /positional/i.test(message) ? ': put the command after --' : '';
     throw new SandboxInputError(`${message}${hint} (see temporal-sandbox run --help)`);
   }
-  if (values.help) return { options: { command: ['true'] }, json: false, help: true };
+  if (values.help) return { options: { command: ['true'] }, json: false, help: true, failOnDenied: false };
   if (command.length === 0) {
     throw new SandboxInputError('no command: write temporal-sandbox run [options] -- COMMAND [ARG...]');
   }
@@ -53,11 +55,18 @@ export function parseRunArgs(argv: readonly string[]): RunCommand {
     if (eq <= 0) throw new SandboxInputError(`--env ${JSON.stringify(pair)}: write KEY=VALUE`);
     env[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
-  let timeoutSeconds: number | undefined;
-  if (values.timeout !== undefined) {
-    timeoutSeconds = Number(values.timeout);
-    if (!/^\d+(\.\d+)?$/.test(values.timeout) || !(timeoutSeconds > 0)) {
-      throw new SandboxInputError(`--timeout ${JSON.stringify(values.timeout)}: give a positive number of seconds`);
+  if (values.timeout !== undefined && !/^\d+(\.\d+)?$/.test(values.timeout)) {
+    throw new SandboxInputError(`--timeout ${JSON.stringify(values.timeout)}: give a positive number of seconds`);
+  }
+  const timeoutSeconds = checkTimeoutSeconds(values.timeout === undefined ? undefined : Number(values.timeout), '--timeout');
+  const network = checkMode(values.network, '--network', 'blocked');
+  // A list the posture cannot use is a mistake (the default posture is blocked), never ignored.
+  for (const [flag, list] of [['--allow', values.allow], ['--deny', values.deny]] as const) {
+    if (network === 'blocked' && list && list.length > 0) {
+      throw new SandboxPolicyError(
+        `${flag} has no effect with --network blocked (the default: no network at all): add --network allowlist${flag === '--deny' ? ' or --network open' : ''}`,
+        { entry: flag },
+      );
     }
   }
   const limits: Partial<Limits> = {};
@@ -67,12 +76,12 @@ export function parseRunArgs(argv: readonly string[]): RunCommand {
   }
   const options: RunOptions = {
     command,
-    networkMode: (values.network ?? 'blocked') as NetworkMode,
+    networkMode: network,
     networkAllowlist: values.allow,
     networkDenylist: values.deny,
     networkProxyUrl: values['proxy-url'],
     networkSocksUrl: values['socks-url'],
-    backend: (values.backend ?? 'bubblewrap') as Backend,
+    backend: checkBackend(values.backend ?? DEFAULT_BACKEND, '--backend'),
     resolveStatic: parseResolveFlags(values.resolve ?? []),
     timeoutSeconds,
     env,
@@ -85,5 +94,5 @@ export function parseRunArgs(argv: readonly string[]): RunCommand {
     limits,
     inheritEnv: true,
   };
-  return { options, json: values.json ?? false, help: false };
+  return { options, json: values.json ?? false, help: false, failOnDenied: values['fail-on-denied'] ?? false };
 }

@@ -1,5 +1,6 @@
 export const USAGE = `usage: temporal-sandbox run [options] -- COMMAND [ARG...]
-       temporal-sandbox audit WORKFLOW_ID [--history FILE] [--json] [--address A] [--namespace N]
+       temporal-sandbox audit WORKFLOW_ID | --history FILE [--json] [--address A] [--namespace N]
+       temporal-sandbox --version | --help
 
 run: runs COMMAND contained (a fresh root showing only its view, no privilege, seccomp and
      Landlock) in a fresh network namespace under a network policy (see README).
@@ -19,6 +20,8 @@ audit: prints every sandboxed run of a workflow and every connection it refused 
   --timeout SECONDS                  SIGTERM to the whole run, SIGKILL 10 s later
   --env KEY=VALUE                    repeatable; the caller's environment is passed as well
   --cwd DIR                          inside the view; default the work dir
+  --fail-on-denied                   exit 1 (when the command itself succeeded) if the proxies
+                                     refused anything by policy
   --json                             print the RunResult as JSON on stdout
 
 Exit status: the command's (128+N when killed by signal N, 124 on timeout);

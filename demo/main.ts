@@ -5,7 +5,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { SandboxPlugin } from '../activities';
-import { auditHistory, formatAudit } from '../cli/audit';
+import { auditHistory } from '../audit/report';
+import { formatAudit } from '../cli/audit-format';
 import type { PostureStep } from '../examples/workflows';
 import type { RunResult } from '../workflows';
 import { useOrStartServer, type TemporalServer } from '../fixtures/dev-server';

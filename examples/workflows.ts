@@ -2,7 +2,9 @@
 // its failure) lands in workflow history, where `temporal-sandbox audit WORKFLOW_ID` reads it.
 //
 // In your own project, import from 'temporal-sandbox/workflow' instead of '../workflows'.
-import { sandboxSession, type RunCallOptions, type RunResult, type SandboxSessionOptions } from '../workflows';
+import {
+  sandboxFailureOf, sandboxSession, type RunCallOptions, type RunResult, type SandboxFailure, type SandboxSessionOptions,
+} from '../workflows';
 
 // ---------------------------------------------------------------------------------------------
 // (a) An install that Temporal retries until it succeeds.
@@ -103,4 +105,21 @@ export type CommandInput = {
 
 export async function sandboxedCommand(input: CommandInput): Promise<RunResult> {
   return sandboxSession(input.session ?? {}).run(input.command, input.call ?? {});
+}
+
+// ---------------------------------------------------------------------------------------------
+// (d) A failed run, caught: sandboxFailureOf() unwraps the ActivityFailure Temporal throws (or a
+// policy error the workflow raised itself) into the sandbox failure's type and typed details.
+
+export type Outcome = { ok: true; result: RunResult } | { ok: false; failure: SandboxFailure };
+
+export async function tryCommand(input: CommandInput): Promise<Outcome> {
+  try {
+    return { ok: true, result: await sandboxSession(input.session ?? {}).run(input.command, input.call ?? {}) };
+  } catch (err) {
+    const failure = sandboxFailureOf(err);
+    if (!failure) throw err;
+    // failure.type says which: 'SandboxCommandFailed' details carry exitCode, stderrTail, denied...
+    return { ok: false, failure };
+  }
 }

@@ -15,15 +15,6 @@ export type RefusalReason =
   /** A per-run limit of the proxies was reached (the record's rule names it): not the policy. */
   | 'over-limit';
 
-/** Reasons that come from the policy itself (a retry cannot change them). */
-export const POLICY_REFUSALS: readonly RefusalReason[] = [
-  'denylisted',
-  'not-allowlisted',
-  'internal-address',
-  'malformed',
-  'unsupported',
-];
-
 export type ConnectionRecord = {
   at: string;
   proxy: 'http' | 'socks5';

@@ -1,6 +1,8 @@
 // The command line exactly as DESIGN section 7 gives it, run as a real child process.
-import { accessSync, constants } from 'node:fs';
-import { parseJson, REPO, runCli } from '../support/cli';
+import { execFileSync } from 'node:child_process';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseJson, REPO, runCli, scratchDir } from '../support/cli';
 import { startHttpUpstream, type Upstream } from '../support/upstream';
 
 let plain: Upstream;
@@ -34,7 +36,34 @@ test('without --json the output passes through, denials are summarised on stderr
   expect(r.code).toBe(7);
   expect(r.stdout).toBe('out\n');
   expect(r.stderr).toContain('err\n');
-  expect(r.stderr).toMatch(/temporal-sandbox: refused 1 connection:\ntemporal-sandbox: {3}bad\.example\.test:80 denylisted \(rule bad\.example\.test\) via http/);
+  expect(r.stderr).toMatch(
+    /temporal-sandbox: refused 1 connection:\ntemporal-sandbox: {3}bad\.example\.test:80 is denylisted by 'bad\.example\.test' \[denylisted, via http\]/,
+  );
+});
+
+test('--fail-on-denied: a refusal the command shrugs off (curl -s prints the 403 and exits 0) fails the run', async () => {
+  const args = ['--network', 'allowlist', '--allow', 'api.example.test', '--resolve', 'api.example.test=127.0.0.1', '--'];
+  const command = ['curl', '-s', '-o', '/dev/null', 'http://elsewhere.example.test/'];
+  const without = await runCli(['run', ...args, ...command]);
+  expect(without.code).toBe(0); // documented: a refusal alone is not a failure
+  const withIt = await runCli(['run', '--fail-on-denied', ...args, ...command]);
+  expect(withIt.code).toBe(1);
+  expect(withIt.stderr).toMatch(/temporal-sandbox: failing: the sandbox refused 1 connection by policy \(--fail-on-denied\)/);
+  const failing = await runCli(['run', '--fail-on-denied', ...args, 'sh', '-c', `${command.join(' ')}; exit 9`]);
+  expect(failing.code).toBe(9); // the command's own failure stays its own
+});
+
+test('--version prints the package version', async () => {
+  const r = await runCli(['--version']);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toBe(`temporal-sandbox ${JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')).version}\n`);
+});
+
+test('`run` does not load the Temporal client (only `audit WORKFLOW_ID` needs it)', () => {
+  const script = `require(${JSON.stringify(path.join(REPO, 'dist', 'cli', 'main.js'))}).main(['run', '--', 'true'])` +
+    `.then((code) => process.stdout.write(JSON.stringify({ code, client: Object.keys(require.cache).some((k) => k.includes('@temporalio')) })))`;
+  const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: scratchDir(), encoding: 'utf8' }));
+  expect(out).toEqual({ code: 0, client: false });
 });
 
 test.each([
@@ -49,6 +78,13 @@ test.each([
   [['run', '--timeout', 'soon', '--', 'true'], /--timeout/],
   [['run', '--backend', 'docker', '--', 'true'], /docker/],
   [['run', '--cwd', '/no/such/dir', '--', 'true'], /not a directory inside the view/],
+  // Lists the default posture cannot use are refused, saying what to add.
+  [['run', '--allow', 'pypi.org', '--', 'true'], /--allow has no effect with --network blocked.*add --network allowlist/],
+  [['run', '--deny', '@cloud-metadata', '--', 'true'], /--deny has no effect with --network blocked.*add --network allowlist or --network open/],
+  // Static answers are written canonically, as entries are.
+  [['run', '--resolve', 'api.example.test=127.1', '--', 'true'], /write '127\.0\.0\.1'/],
+  [['run', '--resolve', 'API.example.test=127.0.0.1', '--', 'true'], /write 'api\.example\.test'/],
+  [['run', '--resolve', 'api.example.test=10.0.0.0/8', '--', 'true'], /one IP address/],
 ])('bad input %j exits 125 with one line naming the problem', async (args, pattern) => {
   const r = await runCli(args as string[]);
   expect(r.code).toBe(125);

@@ -12,7 +12,7 @@ export type CliResult = { code: number | null; stdout: string; stderr: string };
 let scratch: string | null = null;
 
 /** The CLI's work dir is its current directory: never the checkout, and open to every test user. */
-function scratchDir(): string {
+export function scratchDir(): string {
   if (!scratch) {
     const dir = mkdtempSync(path.join(realpathSync(tmpdir()), 'sbx-cli-'));
     chmodSync(dir, 0o1777);

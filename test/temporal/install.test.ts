@@ -1,7 +1,7 @@
 // The install example through a real server: a flaky package index (503 to the first downloads)
 // makes attempts fail, Temporal retries them in fresh sandboxes, and history shows the attempts.
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
-import { auditHistory } from '../../cli/audit';
+import { auditHistory } from '../../audit/report';
 import { PACKAGE_PATH, startPackageIndex, type PackageIndex } from '../../fixtures/package-index';
 import type { CommandFailureDetails, RunResult } from '../../workflows';
 import { PKG_HOST } from './env';

@@ -1,0 +1,5 @@
+// The command line's own exit statuses (the rest are the command's).
+/** A policy or input error, before anything ran. */
+export const EXIT_USAGE = 125;
+/** --timeout ended the run. */
+export const EXIT_TIMEOUT = 124;
