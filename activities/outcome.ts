@@ -2,7 +2,8 @@
 // details carry what an operator needs (exit, stderr tail, refused connections, policy).
 import { ApplicationFailure } from '@temporalio/common';
 import { formatHostPort } from '../sandbox/policy/authority';
-import { POLICY_REFUSALS, type RunResult } from '../sandbox/types';
+import { policyRefusals } from '../sandbox/refusals';
+import type { RunResult } from '../sandbox/types';
 import { FailureType, type CommandFailureDetails } from '../common/failures';
 
 const STDERR_TAIL_BYTES = 4096;
@@ -15,7 +16,7 @@ const NOT_RUN: Readonly<Record<number, string>> = { 126: 'found but not executab
  * null when it succeeded.
  */
 export function failureFor(result: RunResult, command: string[], o: { failOnDenied: boolean }): ApplicationFailure | null {
-  const refused = result.denied.filter((d) => d.reason !== undefined && POLICY_REFUSALS.includes(d.reason));
+  const refused = policyRefusals(result.denied);
   const exitedZero = result.termination === 'exited' && result.exitCode === 0;
   if (exitedZero && !(o.failOnDenied && refused.length > 0)) return null;
   const details: CommandFailureDetails = {

@@ -3,7 +3,7 @@ import { RUN_ACTIVITY } from '../common/request';
 import type { AuditReport, AuditRun } from '../audit/report';
 
 /** The command as one readable line; when too long, its longest argument (a script) is cut first. */
-export function displayCommand(argv: readonly string[], max = 100): string {
+function displayCommand(argv: readonly string[], max = 100): string {
   const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
   const parts = argv.map((a) => a.replace(/\s*\n\s*/g, '; '));
   const length = () => parts.reduce((n, p) => n + quote(p).length + 1, -1);

@@ -7,7 +7,7 @@ export type HostIdentity = { uid: number; gid: number };
 export type IdRange = { first: number; count: number };
 
 /** Far above login users, systemd's dynamic users and the usual subuid ranges (100000+). */
-export const DEFAULT_ID_RANGE: Readonly<IdRange> = Object.freeze({ first: 1_000_000_000, count: 65_536 });
+const DEFAULT_ID_RANGE: Readonly<IdRange> = Object.freeze({ first: 1_000_000_000, count: 65_536 });
 
 export function callerIdentity(): HostIdentity {
   return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };

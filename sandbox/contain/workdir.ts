@@ -38,7 +38,7 @@ export function makeFreshWorkdir(owner: HostIdentity, switched: boolean): FreshW
 }
 
 /** Removes a tree the command controlled: links are removed, never followed. */
-export function removeTree(dir: string): void {
+function removeTree(dir: string): void {
   try {
     rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
   } catch {

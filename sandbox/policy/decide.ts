@@ -2,11 +2,11 @@
 // denylisted (deny always wins), not-allowlisted, then the internal-address backstop per address.
 import type { IPv4, IPv6 } from 'ipaddr.js';
 import type { RefusalReason } from '../types';
-import { splitHostPort } from './authority';
+import { formatHostPort, splitHostPort } from './authority';
 import type { CompiledPolicy } from './ceiling';
 import { addressEntryContains, entryMatchesName, parseAddress } from './entry';
 import type { Entry } from './entry';
-import { canonicalizeHost, formatHost, isHostProblem, printable } from './host';
+import { canonicalizeHost, isHostProblem, printable } from './host';
 import type { HostKind } from './host';
 import { internalRangeOf } from './internal';
 
@@ -34,8 +34,8 @@ export function decide(policy: CompiledPolicy, target: Target, self?: readonly s
     return refuse('malformed', `${printable(String(target.host))}:${String(port)} has an invalid port (1-65535)`);
   }
   const c = canonicalizeHost(target.host);
-  if (isHostProblem(c)) return refuse('malformed', `${printable(String(target.host))}:${port} is malformed: ${c.problem}`);
-  const shown = `${formatHost(c)}:${port}`;
+  if (isHostProblem(c)) return refuse('malformed', `${printable(formatHostPort(String(target.host), port))} is malformed: ${c.problem}`);
+  const shown = formatHostPort(c.host, port);
   if (policy.mode === 'blocked') return refuse('not-allowlisted', `${shown} refused: networkMode is 'blocked'`);
   const isName = c.kind === 'name';
   const allowlist = policy.mode === 'allowlist';

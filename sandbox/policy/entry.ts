@@ -3,7 +3,7 @@
 import ipaddr from 'ipaddr.js';
 import type { IPv4, IPv6 } from 'ipaddr.js';
 import { SandboxPolicyError } from '../errors';
-import { parsePort } from './authority';
+import { formatHostPort, parsePort } from './authority';
 import { canonicalizeHost, isHostProblem, printable } from './host';
 import type { CanonicalHost } from './host';
 import { PRESETS } from './presets';
@@ -177,7 +177,7 @@ function parseHost(hostPart: string, port: number | null): Entry {
     return { kind: 'name', text, name: c.host, wildcard, port };
   }
   const ip = ipaddr.parse(c.host);
-  const text = addressText(c.host, null, port, c.kind === 'ipv6');
+  const text = addressText(c.host, null, port);
   if (c.kind === 'ipv4' && host.includes(':')) {
     throw new Refusal(`is an IPv4-mapped IPv6 address: write the IPv4 address '${text}'`);
   }
@@ -205,7 +205,7 @@ function parseCidr(hostPart: string, port: number | null, bracketed: boolean): E
       // IPv4-mapped: one spelling per address, so the IPv4 form is the only one accepted.
       if (len >= 96 && len <= 128) {
         const net = ipaddr.IPv4.networkAddressFromCIDR(`${c.host}/${len - 96}`).toString();
-        throw new Refusal(`is an IPv4-mapped IPv6 range: write the IPv4 CIDR '${addressText(net, len - 96, port, false)}'`);
+        throw new Refusal(`is an IPv4-mapped IPv6 range: write the IPv4 CIDR '${addressText(net, len - 96, port)}'`);
       }
       ip = ipaddr.IPv6.parse(`::ffff:${c.host}`);
     } else {
@@ -223,12 +223,12 @@ function parseCidr(hostPart: string, port: number | null, bracketed: boolean): E
   if (len > max) throw new Refusal(`has prefix length ${len}, more than ${max}: write a prefix length from 0 to ${max}`);
 
   const netText = networkText(ip, len);
-  const canonical = addressText(netText, len, port, v6);
+  const canonical = addressText(netText, len, port);
   const ipText = v6 ? canonicalizeHostText(ip.toString()) : ip.toString();
   if (netText !== ipText) {
     const one = canonicalizeHost(ip.toString()) as CanonicalHost; // IPv4-mapped folds to IPv4 here
     throw new Refusal(
-      `has host bits set: write '${canonical}' for the network, or '${addressText(one.host, null, port, one.kind === 'ipv6')}' for the one address`,
+      `has host bits set: write '${canonical}' for the network, or '${addressText(one.host, null, port)}' for the one address`,
     );
   }
   return { kind: 'address', text: canonical, range: [ipaddr.parse(netText), len], port };
@@ -243,7 +243,7 @@ function shorthandAdvice(addrText: string, lenText: string, port: number | null)
   const len = Number(lenText);
   if (!ipaddr.IPv4.isValidFourPartDecimal(padded) || len > 32) return generic;
   if (networkText(ipaddr.IPv4.parse(padded), len) !== padded) return generic;
-  return `write the network address as a full dotted quad: '${addressText(padded, len, port, false)}'`;
+  return `write the network address as a full dotted quad: '${addressText(padded, len, port)}'`;
 }
 
 function networkText(ip: IPv4 | IPv6, len: number): string {
@@ -259,8 +259,8 @@ function canonicalizeHostText(v6: string): string {
   return isHostProblem(c) ? v6 : c.kind === 'ipv4' ? `::ffff:${c.host}` : c.host;
 }
 
-function addressText(addr: string, len: number | null, port: number | null, v6: boolean): string {
+/** An address entry's text: the address or CIDR, with its port as an authority writes it. */
+function addressText(addr: string, len: number | null, port: number | null): string {
   const body = len === null ? addr : `${addr}/${len}`;
-  if (port === null) return body;
-  return v6 ? `[${body}]:${port}` : `${body}:${port}`;
+  return port === null ? body : formatHostPort(body, port);
 }

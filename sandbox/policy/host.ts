@@ -116,11 +116,6 @@ function canonicalizeIPv6(raw: string): CanonicalHost | HostProblem {
   return { kind: 'ipv6', host: text };
 }
 
-/** Canonical host text as it appears in an authority: IPv6 in brackets. */
-export function formatHost(h: CanonicalHost): string {
-  return h.kind === 'ipv6' ? `[${h.host}]` : h.host;
-}
-
 /** Text made safe for a one-line message: control characters and line breaks escaped. */
 export function printable(text: string): string {
   return String(text).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) => {

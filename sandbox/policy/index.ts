@@ -1,16 +1,18 @@
-// The pure policy engine (docs/policy.md): canonicalization, entries, narrowing, decisions.
-// No node builtins anywhere below: the Temporal workflow bundle loads this module.
-export * from './host';
-export * from './authority';
-export * from './presets';
-export * from './entry';
+// temporal-sandbox/policy: the pure policy engine (docs/policy.md): canonicalization, entries,
+// narrowing, decisions. No node builtins anywhere below: the Temporal workflow bundle loads it.
+export { canonicalizeHost, isHostProblem, printable, type CanonicalHost, type HostKind, type HostProblem } from './host';
+export { formatHostPort, parsePort, splitHostPort } from './authority';
+export { CLOUD_METADATA_DENY, PRESETS, PYPI_HOSTS } from './presets';
+export { parseEntry, type AddressEntry, type Entry, type NameEntry } from './entry';
 export { parseEntries } from './entry-lists';
-export * from './static-answers';
-export * from './internal';
-export * from './covers';
-export * from './paths';
-export * from './limits';
-export * from './ceiling';
-export * from './worker-ceiling';
-export * from './compile';
-export * from './decide';
+export { covers } from './covers';
+export { INTERNAL_RANGES, internalRange } from './internal';
+export { FORBIDDEN_PATHS, SYSTEM_PATHS, normalizePath } from './paths';
+export { DEFAULT_RUN_LIMITS, LIMIT_FLAGS, LIMIT_NAMES, parseLimitFlag, type LimitName, type Limits } from './limits';
+export { checkStaticAnswers, parseResolveFlags, type StaticAnswers, type StaticAnswersInput } from './static-answers';
+export {
+  NETWORK_MODES, type CompiledPolicy, type FilesystemCeiling, type NetworkCeiling, type PerCallNetwork, type SessionCeiling, type WorkerCeiling,
+} from './ceiling';
+export { compileWorkerCeiling, type CompiledWorkerCeiling } from './worker-ceiling';
+export { compilePolicy } from './compile';
+export { decide, type Decision, type Target } from './decide';

@@ -31,7 +31,7 @@ export function pathWithin(path: string, prefix: string): boolean {
  * not `/`, `/proc`, `/sys` or `/dev` nor beneath them. Returns it; throws SandboxPolicyError
  * saying what to write instead.
  */
-export function checkPathEntry(raw: unknown, field: string): string {
+function checkPathEntry(raw: unknown, field: string): string {
   if (typeof raw !== 'string') {
     throw new SandboxPolicyError(`${field} entry ${printable(String(raw))} is not a string: write an absolute path such as '/opt/tools'`, { entry: String(raw) });
   }
@@ -56,7 +56,7 @@ export function checkPathEntry(raw: unknown, field: string): string {
 }
 
 /** A read-write path may not be, or contain, one of the view's system directories. */
-export function checkWritable(path: string, field: string): void {
+function checkWritable(path: string, field: string): void {
   const hit = SYSTEM_PATHS.find((s) => pathWithin(s, path) || pathWithin(path, s));
   if (hit) {
     throw new SandboxPolicyError(

@@ -23,7 +23,7 @@ export type CompiledWorkerCeiling = {
 };
 
 /** No ceiling at all: the CLI's case, where the caller is the operator. */
-export const NO_WORKER_CEILING: CompiledWorkerCeiling = Object.freeze({
+const NO_WORKER_CEILING: CompiledWorkerCeiling = Object.freeze({
   compiled: true,
   maxMode: 'open',
   allow: undefined,

@@ -4,7 +4,7 @@
 const MINIMAL_KEYS = ['LANG', 'LC_ALL', 'LC_CTYPE', 'TERM', 'TZ'];
 
 /** The view's own PATH: the worker's may name directories the view does not have. */
-export const VIEW_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const VIEW_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 const PROXY_KEYS = [
   'HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy',

@@ -3,11 +3,10 @@ import {
   CLOUD_METADATA_DENY,
   PRESETS,
   PYPI_HOSTS,
-  entryMatchesAddress,
-  entryMatchesName,
   parseEntries,
   parseEntry,
 } from '../../sandbox/policy';
+import { entryMatchesAddress, entryMatchesName } from '../../sandbox/policy/entry';
 import type { Entry } from '../../sandbox/policy';
 
 const one = (text: string): Entry => {

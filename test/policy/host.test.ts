@@ -1,4 +1,4 @@
-import { canonicalizeHost, formatHost, isHostProblem, printable } from '../../sandbox/policy';
+import { canonicalizeHost, formatHostPort, isHostProblem, printable } from '../../sandbox/policy';
 
 const ok = (raw: string) => {
   const c = canonicalizeHost(raw);
@@ -198,13 +198,13 @@ describe('canonicalizeHost: refused characters and shapes', () => {
   });
 });
 
-describe('formatHost', () => {
+describe('formatHostPort', () => {
   test.each([
-    ['::1', '[::1]'],
-    ['127.1', '127.0.0.1'],
-    ['Example.com', 'example.com'],
-  ])('%s -> %s', (raw, want) => {
-    expect(formatHost(ok(raw))).toBe(want);
+    ['::1', 443, '[::1]:443'],
+    ['127.1', 80, '127.0.0.1:80'],
+    ['Example.com', 8080, 'example.com:8080'],
+  ])('%s, %d -> %s', (raw, port, want) => {
+    expect(formatHostPort(ok(raw).host, port)).toBe(want);
   });
 });
 
