@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Compiles the TypeScript (tsc writes dist/) and the in-namespace helper (cc writes dist/native/).
+# Compiles the TypeScript (tsc writes dist/) and the in-namespace helper (cc writes dist/native/):
+# this machine's, then the static ones the package ships for linux x64 and arm64.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x node_modules/.bin/tsc ]; then
@@ -19,3 +20,4 @@ mkdir -p dist/native
 if ! "$CC_BIN" -O2 -Wall -Wextra -Werror -static -o dist/native/sandbox-init native/*.c 2>/dev/null; then
   "$CC_BIN" -O2 -Wall -Wextra -Werror -o dist/native/sandbox-init native/*.c
 fi
+bash scripts/build-helpers.sh

@@ -10,6 +10,17 @@ declare -A PACKAGES=(
   [bwrap]=bubblewrap [unshare]=util-linux [setpriv]=util-linux [nsenter]=util-linux [curl]=curl
   [cc]=gcc [openssl]=openssl [socat]=socat [git]=git
 )
+# The package ships a static helper for each of linux x64 and arm64 (scripts/build-helpers.sh): the
+# other machine's is built with Debian's cross compiler and, in CI, run under qemu to check it.
+case "$(uname -m)" in
+  x86_64) cross=(aarch64 aarch64-linux-gnu gcc-aarch64-linux-gnu libc6-dev-arm64-cross) ;;
+  aarch64) cross=(x86_64 x86_64-linux-gnu gcc-x86-64-linux-gnu libc6-dev-amd64-cross) ;;
+  *) cross=() ;;
+esac
+if [ ${#cross[@]} -gt 0 ]; then
+  PACKAGES[${cross[1]}-gcc]=${cross[2]}
+  if [ -n "${CI:-}" ]; then PACKAGES[qemu-${cross[0]}-static]=qemu-user-static; fi
+fi
 missing=()
 for program in "${!PACKAGES[@]}"; do
   command -v "$program" >/dev/null 2>&1 || missing+=("${PACKAGES[$program]}")
@@ -20,6 +31,10 @@ if [ ! -x /usr/bin/python3 ]; then
   missing+=(python3 python3-venv)
 elif ! /usr/bin/python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
   missing+=(python3-venv)
+fi
+# The cross compiler links the helper statically against the cross C library.
+if [ ${#cross[@]} -gt 0 ] && [ ! -f "/usr/${cross[1]}/lib/libc.a" ]; then
+  missing+=("${cross[3]}")
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
