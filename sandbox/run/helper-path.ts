@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { SandboxBackendError } from '../errors';
 
 /** The machines the package ships a static helper for, as process.arch names them. */
-export const PREBUILT_ARCHES: readonly string[] = ['x64', 'arm64'];
+const PREBUILT_ARCHES: readonly string[] = ['x64', 'arm64'];
 
 /** Where a package laid out at `root` has its helpers. */
 export function helperLocations(root: string, platform: string, arch: string): { built: string; prebuilt: string | null } {

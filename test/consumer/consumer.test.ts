@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { temporalCli } from '../../demo/dev-server';
+import { temporalCli } from '../../fixtures/dev-server';
 import { childEnv, copiesOf, REPO, run, TEMPORAL_PACKAGES, writeProject } from './scratch';
 
 let scratch: string;

@@ -3,14 +3,14 @@
 import { BACKENDS, type NetworkMode } from 'temporal-sandbox';
 import { NETWORK_MODES, compilePolicy } from 'temporal-sandbox/policy';
 import { RUN_ACTIVITY, type RunResult } from 'temporal-sandbox/workflow';
-import { SandboxPlugin, type SandboxWorkerCeiling } from 'temporal-sandbox/worker';
+import { SandboxPlugin, type SandboxPluginOptions } from 'temporal-sandbox/worker';
 
 // @ts-expect-error: not a network mode
 const sideways: NetworkMode = 'sideways';
 // @ts-expect-error: a RunResult has no such field
 const nothing = ({} as RunResult).noSuchField;
 // @ts-expect-error: not a ceiling option
-const ceiling: SandboxWorkerCeiling = { maxNetworkMode: 'open', noSuchOption: true };
+const ceiling: SandboxPluginOptions = { maxNetworkMode: 'open', noSuchOption: true };
 
 const policy = compilePolicy({ networkMode: 'blocked' });
 process.stdout.write(
