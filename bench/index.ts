@@ -1,4 +1,4 @@
-// `npm run bench`: every figure of DESIGN section 9 measured side by side in one run, as medians,
+// `npm run bench`: every figure of docs/benchmarks.md measured side by side in one run, as medians,
 // printed as a table (and written as JSON with --json FILE). Targets are printed beside them.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';

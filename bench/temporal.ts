@@ -1,4 +1,4 @@
-// The Temporal figures of DESIGN 9: a workflow with one sandboxed `sandbox.run` activity of
+// The Temporal figures of docs/benchmarks.md: a workflow with one sandboxed `sandbox.run` activity of
 // `true` (blocked) against the same workflow with a plain activity spawning `true`, measured
 // side by side (median extra latency per workflow), and sandboxed runs per second at
 // concurrency 1 and 16. Called from bench/index.ts; runnable alone: node dist/bench/temporal.js

@@ -1,4 +1,4 @@
-// Coverage between entries (DESIGN 3.1): a narrower list must be covered, entry by entry, by its
+// Coverage between entries (docs/policy.md, "Narrowing"): a narrower list must be covered, entry by entry, by its
 // ceiling. Coverage is by what an entry would allow, never by how it is spelled.
 import type { Entry } from './entry';
 

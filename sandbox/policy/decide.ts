@@ -1,4 +1,4 @@
-// The decision for one connection attempt (DESIGN 3.3), in the normative order: malformed,
+// The decision for one connection attempt (docs/policy.md, "The decision"), in the normative order: malformed,
 // denylisted (deny always wins), not-allowlisted, then the internal-address backstop per address.
 import type { IPv4, IPv6 } from 'ipaddr.js';
 import type { RefusalReason } from '../types';

@@ -1,4 +1,4 @@
-// Allowlist and denylist entries (DESIGN 2 and 3.2): parsed strictly, and refused unless already
+// Allowlist and denylist entries (docs/policy.md, "Entries"): parsed strictly, and refused unless already
 // canonical, so the list a user reads is the list that is enforced.
 import ipaddr from 'ipaddr.js';
 import type { IPv4, IPv6 } from 'ipaddr.js';

@@ -1,4 +1,4 @@
-// Host canonicalization (DESIGN 3.2). One function, used for matching, dialing, recording and the
+// Host canonicalization (docs/policy.md, "Canonicalization"). One function, used for matching, dialing, recording and the
 // forwarded authority alike, so that what we check is exactly what we connect to.
 // Pure: the global URL does UTS46/IDNA and the inet_aton-style IPv4 spellings; no node builtins.
 

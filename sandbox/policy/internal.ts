@@ -1,4 +1,4 @@
-// The internal-address backstop's table (DESIGN 3.3 step 4): addresses that are not public.
+// The internal-address backstop's table (docs/policy.md, "The decision", step 4): addresses that are not public.
 // A name that resolves here is refused in allowlist posture unless an IP or CIDR entry allows
 // the address explicitly, so an allowed name cannot be pointed at the worker's own network.
 import ipaddr from 'ipaddr.js';

@@ -1,4 +1,4 @@
-// Named entry lists (DESIGN 3.4). Every string here is already canonical (a test holds it to that).
+// Named entry lists (docs/policy.md, "Presets"). Every string here is already canonical (a test holds it to that).
 
 /** PyPI: the index and the file host, including its CDN subdomains. */
 export const PYPI_HOSTS: readonly string[] = Object.freeze(['pypi.org', 'files.pythonhosted.org', '*.pythonhosted.org']);

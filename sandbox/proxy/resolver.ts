@@ -1,5 +1,5 @@
 // Name resolution for the proxies. The proxy resolves once and dials the address it checked,
-// so the OS never gets a second chance to answer differently (DESIGN 3.3 step 5).
+// so the OS never gets a second chance to answer differently (docs/policy.md, "The decision", step 5).
 
 import * as dns from 'node:dns';
 import { canonicalizeHost, isHostProblem } from '../policy';

@@ -1,4 +1,4 @@
-// Bring your own proxy (DESIGN 3.5) in allowlist posture: the namespace stays, and a plain TCP
+// Bring your own proxy (docs/policy.md, "Bring your own proxy") in allowlist posture: the namespace stays, and a plain TCP
 // bridge from inside it to the given proxy is the only way out. No policy of ours applies.
 import * as net from 'node:net';
 

@@ -9,7 +9,7 @@ import type { ProxyLimits } from '../proxy/context';
 export type RunOptions = SessionCeiling & {
   /** argv of the command; nothing is interpreted by a shell unless you run one. */
   command: readonly string[];
-  /** Per-call narrowing of the ceiling (DESIGN 3.1). */
+  /** Per-call narrowing of the ceiling (docs/policy.md, "Narrowing"). */
   call?: PerCallNetwork;
   /** The operator's ceiling, checked first (the Temporal worker passes its own). */
   worker?: WorkerCeiling | CompiledWorkerCeiling;

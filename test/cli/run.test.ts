@@ -1,4 +1,4 @@
-// The command line exactly as DESIGN section 7 gives it, run as a real child process.
+// The command line exactly as docs/cli.md gives it, run as a real child process.
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import * as path from 'node:path';

@@ -1,6 +1,6 @@
 // Property-based tests of the entry parser, the canonicalizer and the decision (fast-check):
 // nothing crashes, canonical output is a fixed point, and no target is allowed that a small
-// independent model of DESIGN 3.3 refuses.
+// independent model of the decision (docs/policy.md) refuses.
 
 import fc from 'fast-check';
 import { SandboxPolicyError } from '../../sandbox/errors';
@@ -29,7 +29,7 @@ describe('canonicalizeHost', () => {
         const again = canonicalizeHost(c.host);
         expect(again).toEqual(c);
         if (c.kind === 'name') {
-          // The reference shape of a canonical name (DESIGN 3.2).
+          // The reference shape of a canonical name (docs/policy.md, "Canonicalization").
           expect(c.host.length).toBeLessThanOrEqual(253);
           for (const label of c.host.split('.')) expect(label).toMatch(/^[a-z0-9_-]{1,63}$/);
           expect(c.host).not.toMatch(/\.(\d+|0x[0-9a-f]*)$/i);
@@ -124,7 +124,7 @@ describe('parseEntry', () => {
 
 // ---- the decision against a reference model ------------------------------------------------
 
-/** A small, independent model of DESIGN 3.3 over canonical input: BigInt ranges, suffix names. */
+/** A small, independent model of the decision (docs/policy.md) over canonical input: BigInt ranges, suffix names. */
 type ModelEntry = { name?: string; wildcard?: boolean; net?: bigint; len?: number; v6?: boolean; port: number | null };
 
 function ipToBig(text: string): { v: bigint; v6: boolean } {
@@ -164,7 +164,7 @@ const nameMatch = (e: ModelEntry, name: string, port: number) =>
   e.name !== undefined && portOk(e, port) && (e.wildcard ? name.endsWith(`.${e.name}`) : name === e.name);
 const addrMatch = (e: ModelEntry, a: string, port: number) => portOk(e, port) && inRange(a, e);
 
-// DESIGN 3.3 step 4, written out again from the text.
+// The decision's step 4 (docs/policy.md), written out again from the text.
 const INTERNAL = [
   '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16', '224.0.0.0/4',
   '240.0.0.0/4', '::/96', '::1/128', '64:ff9b::/96', '64:ff9b:1::/48', '2002::/16', '2001::/32', 'fc00::/7', 'fe80::/10', 'fec0::/10', 'ff00::/8',

@@ -1,4 +1,4 @@
-// Bring your own proxy (DESIGN 3.5): the variables lead to the user's proxy, none of our lists
+// Bring your own proxy (docs/policy.md, "Bring your own proxy"): the variables lead to the user's proxy, none of our lists
 // applies (and the result says so); in allowlist posture the namespace stays and a bridge to
 // that proxy is the only way out.
 import * as http from 'node:http';
