@@ -5,6 +5,7 @@ import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createSandboxRunner, runSandboxed } from '../sandbox';
+import { cliFigure } from './cli';
 import { median, spawnBare, startPeerServer, startSocat } from './support';
 import { temporalFigures } from './temporal';
 
@@ -141,9 +142,16 @@ async function fanout(serverPort: number): Promise<void> {
   report(`${count} concurrent CONNECT tunnels in one run`, `${r.ok} ok, ${r.errors} errors in ${r.ms.toFixed(0)} ms`, '0 errors', r.errors === 0 && r.ok === count);
 }
 
+async function cli(): Promise<void> {
+  const r = await cliFigure(quick);
+  figures.cli = r;
+  report('whole CLI process, `temporal-sandbox run -- true` against `node -e 0`', `${r.ratio.toFixed(2)}x (${r.cliMs.toFixed(1)} ms against ${r.nodeMs.toFixed(1)} ms)`, '<= 2x', r.ratio <= 2);
+}
+
 async function main(): Promise<void> {
   process.stderr.write(`temporal-sandbox bench${quick ? ' (quick)' : ''}: measuring...\n`);
   await overhead();
+  await cli();
   const server = await startPeerServer(PEER);
   try {
     await latency(server.port);

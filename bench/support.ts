@@ -9,9 +9,9 @@ export function median(values: number[]): number {
 }
 
 /** The baseline: spawn the command with piped output, as a run does, and wait for it to close. */
-export function spawnBare(command: string[]): Promise<void> {
+export function spawnBare(command: string[], options: { cwd?: string } = {}): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.cwd });
     child.stdout.resume();
     child.stderr.resume();
     child.on('error', reject);

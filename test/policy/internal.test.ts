@@ -114,7 +114,7 @@ describe('internalRange: edges inside and just outside every range', () => {
     expect(internalRange('garbage%%')).not.toBeNull();
   });
 
-  test('the table lists every range of the decision's backstop (docs/policy.md)', () => {
+  test('the table lists every range of the internal-address backstop (docs/policy.md)', () => {
     const cidrs = INTERNAL_RANGES.map(([, cidr]) => cidr);
     for (const want of [
       '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16',
