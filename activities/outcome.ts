@@ -1,7 +1,6 @@
 // Turns a finished run into the activity's outcome: the RunResult, or a typed failure whose
 // details carry what an operator needs (exit, stderr tail, refused connections, policy).
 import { ApplicationFailure } from '@temporalio/common';
-import { formatHostPort } from '../sandbox/policy/authority';
 import { policyRefusals } from '../sandbox/refusals';
 import type { RunResult } from '../sandbox/types';
 import { FailureType, type CommandFailureDetails } from '../common/failures';
@@ -36,7 +35,7 @@ export function failureFor(result: RunResult, command: string[], o: { failOnDeni
   if (refused.length > 0) {
     // A retry cannot change a policy: fail at once, with the refusals in the message.
     // Each record's message names its target and says why (decide()'s words).
-    const shown = refused.slice(0, 3).map((d) => d.message ?? `${formatHostPort(d.host, d.port)}: ${d.reason}`);
+    const shown = refused.slice(0, 3).map((d) => d.message);
     const more = refused.length > 3 ? `; and ${refused.length - 3} more` : '';
     return ApplicationFailure.create({
       message: `${ended}; the sandbox refused ${refused.length} connection${refused.length === 1 ? '' : 's'}: ${shown.join('; ')}${more}`,

@@ -29,7 +29,7 @@ export class SandboxPlugin extends SimplePlugin {
 
   /**
    * The one worker-wide setting the plugin changes, and only when the worker leaves it unset
-   * (README, "From a Temporal workflow"): a running command learns of its cancellation only in
+   * (docs/temporal.md, "The plugin"): a running command learns of its cancellation only in
    * the answer to a heartbeat, and the SDK sends heartbeats at most every 80% of
    * heartbeatTimeout: 24 s under the session default of 30 s. Capped at 2 s, a cancelled run
    * ends within seconds.

@@ -3,7 +3,7 @@
 // every connection the sandbox refused (docs/temporal.md, "Audit").
 import type { CommandFailureDetails } from '../common/failures';
 import { RUN_ACTIVITY, type RunProgress, type SandboxRunRequest } from '../common/request';
-import type { ConnectionRecord, NetworkMode, RunResult } from '../sandbox/types';
+import type { DeniedRecord, NetworkMode, RunResult } from '../sandbox/types';
 import { decodePayload, historyWorkflowId, type FailureLike, type HistoryLike, type PendingActivity } from './history';
 
 export type AuditOutcome = 'completed' | 'failed' | 'timed-out' | 'cancelled' | 'running';
@@ -22,13 +22,13 @@ export type AuditRun = {
   signal: string | null;
   termination: string | null;
   durationMs: number | null;
-  denied: ConnectionRecord[];
+  denied: DeniedRecord[];
   allowedCount: number;
   /** The last heartbeat, where history kept one (an attempt that timed out). */
   progress: RunProgress | null;
 };
 
-export type AuditRefusal = ConnectionRecord & { activityId: string; attempt: number };
+export type AuditRefusal = DeniedRecord & { activityId: string; attempt: number };
 
 export type AuditReport = { workflowId: string | null; runs: AuditRun[]; refused: AuditRefusal[] };
 

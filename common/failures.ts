@@ -3,7 +3,7 @@
 // side). Pure: both sides load this file.
 import { ApplicationFailure } from '@temporalio/common';
 import { SandboxBackendError, SandboxError, SandboxInputError, SandboxPolicyError } from '../sandbox/errors';
-import type { Backend, ConnectionRecord, EffectivePolicy, Termination } from '../sandbox/types';
+import type { AllowedRecord, Backend, DeniedRecord, EffectivePolicy, Termination } from '../sandbox/types';
 
 export const FailureType = {
   /** A policy that cannot be applied or broadens its ceiling. Never retried. */
@@ -38,8 +38,8 @@ export type CommandFailureDetails = {
   termination: Termination;
   /** The last 4 KiB of stderr. */
   stderrTail: string;
-  denied: ConnectionRecord[];
-  allowed: ConnectionRecord[];
+  denied: DeniedRecord[];
+  allowed: AllowedRecord[];
   policy: EffectivePolicy;
   command: string[];
   durationMs: number;

@@ -1,7 +1,7 @@
 // temporal-sandbox: the Temporal-free core. Run a command contained, under a network policy.
 export { SandboxBackendError, SandboxError, SandboxInputError, SandboxPolicyError } from './errors';
 export type {
-  AppliedLimit, AppliedLimits, Backend, Backstops, ConnectionRecord, EffectivePolicy, FilesystemView, NetworkMode, NetworkPolicy,
+  AllowedRecord, AppliedLimit, AppliedLimits, Backend, Backstops, ConnectionRecord, DeniedRecord, EffectivePolicy, FilesystemView, NetworkMode, NetworkPolicy,
   RefusalReason, RunResult, Termination,
 } from './types';
 export { runSandboxed, type RunOptions } from './run/run';

@@ -15,20 +15,37 @@ export type RefusalReason =
   /** A per-run limit of the proxies was reached (the record's rule names it): not the policy. */
   | 'over-limit';
 
-export type ConnectionRecord = {
+/** What every connection record has: when, through which proxy, and the target as asked for. */
+type RecordBase = {
   at: string;
   proxy: 'http' | 'socks5';
   host: string;
   port: number;
-  address?: string;
-  reason?: RefusalReason;
-  rule?: string;
-  /** decide()'s one-line explanation, for refusals. */
-  message?: string;
-  bytesUp?: number;
-  bytesDown?: number;
-  durationMs?: number;
 };
+
+/** A connection that was made, written once it is over. */
+export type AllowedRecord = RecordBase & {
+  /** The address dialed: the one that passed the check. */
+  address: string;
+  /** The allow entry that matched (absent in open posture and with your own proxy). */
+  rule?: string;
+  bytesUp: number;
+  bytesDown: number;
+  durationMs: number;
+};
+
+/** A connection that was refused, by the policy or by a bound of the proxies. */
+export type DeniedRecord = RecordBase & {
+  /** The address that was refused, when the refusal was about one. */
+  address?: string;
+  reason: RefusalReason;
+  /** The entry that decided (a deny entry, the internal range, or the limit's name). */
+  rule?: string;
+  /** decide()'s one-line explanation, naming the target. */
+  message: string;
+};
+
+export type ConnectionRecord = AllowedRecord | DeniedRecord;
 
 /** The network part of a run's policy, as compiled from the ceilings. */
 export type NetworkPolicy = {
@@ -99,8 +116,8 @@ export type RunResult = {
   /** The work dir as the command saw it. */
   workdir: string;
   policy: EffectivePolicy;
-  allowed: ConnectionRecord[];
-  denied: ConnectionRecord[];
+  allowed: AllowedRecord[];
+  denied: DeniedRecord[];
   /** Records left out of allowed/denied once their bound was reached. */
   recordsDropped: { allowed: number; denied: number };
 };

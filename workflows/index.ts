@@ -12,5 +12,5 @@ export type {
 export { PYPI_HOSTS, CLOUD_METADATA_DENY } from '../sandbox/policy/presets';
 export type { Limits, LimitName } from '../sandbox/policy/limits';
 export type {
-  AppliedLimit, Backend, Backstops, ConnectionRecord, EffectivePolicy, FilesystemView, NetworkMode, RunResult, Termination,
+  AllowedRecord, AppliedLimit, Backend, Backstops, ConnectionRecord, DeniedRecord, EffectivePolicy, FilesystemView, NetworkMode, RunResult, Termination,
 } from '../sandbox/types';

@@ -3,7 +3,7 @@
 // they are over, with their bytes and duration.
 import { performance } from 'node:perf_hooks';
 import { formatHostPort, printable } from '../policy';
-import type { ConnectionRecord, RefusalReason } from '../types';
+import type { RefusalReason } from '../types';
 import type { ProxyContext } from './context';
 
 export type Attempt = {
@@ -35,12 +35,13 @@ export function shownTarget(a: Attempt): string {
 }
 
 export function recordDenied(ctx: ProxyContext, a: Attempt, r: Omit<Refusal, 'code'>): void {
-  const rec: ConnectionRecord = { at: a.at, proxy: a.proxy, host: a.host, port: a.port };
-  if (r.address !== undefined) rec.address = r.address;
-  rec.reason = r.reason;
-  if (r.rule !== undefined) rec.rule = r.rule;
-  rec.message = r.message;
-  ctx.log.add('denied', rec);
+  ctx.log.addDenied({
+    at: a.at, proxy: a.proxy, host: a.host, port: a.port,
+    ...(r.address !== undefined && { address: r.address }),
+    reason: r.reason,
+    ...(r.rule !== undefined && { rule: r.rule }),
+    message: r.message,
+  });
 }
 
 /** The record of a connection that was made, written once it is over. */
@@ -51,10 +52,9 @@ export function recordAllowed(
   bytesUp: number,
   bytesDown: number,
 ): void {
-  const rec: ConnectionRecord = { at: a.at, proxy: a.proxy, host: a.host, port: a.port, address: opened.address };
-  if (opened.rule !== undefined) rec.rule = opened.rule;
-  rec.bytesUp = bytesUp;
-  rec.bytesDown = bytesDown;
-  rec.durationMs = Math.round(performance.now() - a.t0);
-  ctx.log.add('allowed', rec);
+  ctx.log.addAllowed({
+    at: a.at, proxy: a.proxy, host: a.host, port: a.port, address: opened.address,
+    ...(opened.rule !== undefined && { rule: opened.rule }),
+    bytesUp, bytesDown, durationMs: Math.round(performance.now() - a.t0),
+  });
 }

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { temporalCli } from '../../fixtures/dev-server';
-import { childEnv, copiesOf, REPO, run, TEMPORAL_PACKAGES, writeProject } from './scratch';
+import { childEnv, copiesOf, readmeExamples, REPO, run, TEMPORAL_PACKAGES, writeProject } from './scratch';
 
 let scratch: string;
 let project: string;
@@ -48,6 +48,13 @@ test('npm pack: what runs, and nothing of the repository besides', async () => {
   expect(stray).toEqual([]);
 });
 
+test("the README's TypeScript examples are all there to check: two workflows and a worker", () => {
+  const examples = readmeExamples();
+  expect(examples.length).toBeGreaterThanOrEqual(3);
+  expect(examples.filter((code) => code.includes("from 'temporal-sandbox/workflow'")).length).toBeGreaterThanOrEqual(2);
+  expect(examples.some((code) => code.includes("from 'temporal-sandbox/worker'") && code.includes("from '@temporalio/worker'"))).toBe(true);
+});
+
 test('installs into a fresh project, with one copy of each @temporalio package', async () => {
   writeProject(project, tarball);
   const npm = await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: project, timeoutMs: 170_000 });
@@ -63,7 +70,7 @@ test.each([
   ['node16', 'node_modules/typescript/bin/tsc', 'tsconfig.json'],
   ['bundler', 'node_modules/typescript/bin/tsc', 'tsconfig.bundler.json'],
   ['node', 'node_modules/typescript-node10/bin/tsc', 'tsconfig.node.json'],
-])('the workflow and the worker type-check under moduleResolution %s', async (_resolution, tsc, config) => {
+])("the workflow, the worker and the README's examples type-check under moduleResolution %s", async (_resolution, tsc, config) => {
   needInstall();
   const checked = await run(process.execPath, [tsc, '-p', config], { cwd: project, timeoutMs: 60_000 });
   expect({ code: checked.code, out: checked.stdout + checked.stderr }).toEqual({ code: 0, out: '' });

@@ -1,7 +1,7 @@
 // A consumer's project in a scratch directory: the packed tarball installed beside
 // @temporalio/* and TypeScript at the versions this repository uses.
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 export const REPO = path.resolve(__dirname, '..', '..', '..');
@@ -46,9 +46,21 @@ function repoVersion(name: string): string {
   return JSON.parse(readFileSync(path.join(REPO, 'node_modules', name, 'package.json'), 'utf8')).version;
 }
 
-/** Writes the project (the fixture's sources and tsconfigs, and a package.json naming `tarball`). */
+/** The README's TypeScript examples, in order: the consumer project type-checks each as a file. */
+export function readmeExamples(): string[] {
+  const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
+  return [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+}
+
+/**
+ * Writes the project: the fixture's sources and tsconfigs, the README's examples under
+ * src/readme/ (so a snippet that no longer compiles fails this test), and a package.json naming
+ * `tarball`.
+ */
 export function writeProject(dir: string, tarball: string): void {
   cpSync(FIXTURE, dir, { recursive: true });
+  mkdirSync(path.join(dir, 'src', 'readme'));
+  readmeExamples().forEach((code, i) => writeFileSync(path.join(dir, 'src', 'readme', `example-${i + 1}.ts`), code));
   const dependencies: Record<string, string> = { 'temporal-sandbox': `file:${tarball}` };
   for (const name of TEMPORAL_PACKAGES) dependencies[name] = repoVersion(name);
   const devDependencies = {

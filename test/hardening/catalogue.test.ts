@@ -14,7 +14,7 @@ import type { ProxyContext } from '../../sandbox/proxy/context';
 import { startProxyPair } from '../../sandbox/proxy/proxy-pair';
 import type { ProxyPair } from '../../sandbox/proxy/proxy-pair';
 import { createResolver } from '../../sandbox/proxy/resolver';
-import type { ConnectionRecord } from '../../sandbox/types';
+import type { DeniedRecord } from '../../sandbox/types';
 import { Client, listenLoopback, waitFor } from '../proxy/helpers';
 import { ANSWERS, CATALOGUE, FLIPPING, POLICIES, entryPointsOf, outcomeFor } from './catalogue';
 import type { Case, DecideCase, EntryPoint, HostCase, NamespaceCase, Outcome, PolicyName, RawHttpCase, RawSocksCase } from './catalogue';
@@ -209,7 +209,7 @@ async function check(label: string, p: Pair, before: { allowed: number; denied: 
   } else {
     expect({ label, rep: seen.rep }).toEqual({ label, rep: SOCKS_REFUSAL_REP[want.refused] ?? seen.rep });
   }
-  const denied: ConnectionRecord[] = ctx.log.snapshot().denied.slice(before.denied);
+  const denied: DeniedRecord[] = ctx.log.snapshot().denied.slice(before.denied);
   // node's own parser refuses some request heads before any target exists: no record then.
   const parserLevel = (via === 'connect' || via === 'absolute') && seen.status === 400 && denied.length === 0;
   if (!parserLevel) expect({ label, reasons: denied.map((d) => d.reason) }).toEqual({ label, reasons: [want.refused] });

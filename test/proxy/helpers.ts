@@ -17,7 +17,7 @@ import { startProxyPair } from '../../sandbox/proxy/proxy-pair';
 import type { ProxyPair } from '../../sandbox/proxy/proxy-pair';
 import type { ProxyServer } from '../../sandbox/proxy/server';
 import { createSocksProxy } from '../../sandbox/proxy/socks5-proxy';
-import type { ConnectionRecord } from '../../sandbox/types';
+import type { AllowedRecord, DeniedRecord } from '../../sandbox/types';
 
 export type ContextOptions = NetworkCeiling & {
   answers?: Record<string, string[]>;
@@ -368,13 +368,13 @@ export async function waitFor<T>(fn: () => T | undefined | false, timeoutMs = 5_
   }
 }
 
-export function allowedRecords(ctx: ProxyContext): ConnectionRecord[] {
+export function allowedRecords(ctx: ProxyContext): AllowedRecord[] {
   return ctx.log.snapshot().allowed;
 }
-export function deniedRecords(ctx: ProxyContext): ConnectionRecord[] {
+export function deniedRecords(ctx: ProxyContext): DeniedRecord[] {
   return ctx.log.snapshot().denied;
 }
-export function waitAllowed(ctx: ProxyContext, n = 1): Promise<ConnectionRecord[]> {
+export function waitAllowed(ctx: ProxyContext, n = 1): Promise<AllowedRecord[]> {
   return waitFor(() => (allowedRecords(ctx).length >= n ? allowedRecords(ctx) : undefined), 5_000, `${n} allowed record(s)`);
 }
 
