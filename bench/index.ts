@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createSandboxRunner, runSandboxed } from '../sandbox';
 import { cliFigure } from './cli';
-import { median, spawnBare, startPeerServer, startSocat } from './support';
+import { median, signedMs, spawnBare, startPeerServer, startSocat } from './support';
 import { temporalFigures } from './temporal';
 
 const PEER = path.join(__dirname, 'peer.js');
@@ -65,11 +65,11 @@ async function overhead(): Promise<void> {
   const extra = (k: string) => m[k] - m.bare;
   figures.overhead = { reps, medianMs: m, extraMs: Object.fromEntries(Object.keys(ops).filter((k) => k !== 'bare').map((k) => [k, extra(k)])) };
   const who = process.getuid?.() === 0 ? 'root' : 'unprivileged';
-  report(`per-run overhead, contained, blocked, warm sandbox (worker, ${who})`, `+${extra('warmBlocked').toFixed(2)} ms (bare spawn of true ${m.bare.toFixed(2)} ms)`, '<= 2 ms', extra('warmBlocked') <= 2);
-  report(`per-run overhead, contained, allowlist, warm sandbox (worker, ${who})`, `+${extra('warmAllowlist').toFixed(2)} ms`, '<= 3 ms', extra('warmAllowlist') <= 3);
-  report(`per-run overhead, contained, blocked, cold start (CLI path, ${who})`, `+${extra('coldBlocked').toFixed(2)} ms`, '<= 4 ms', extra('coldBlocked') <= 4);
-  report(`per-run overhead, contained, allowlist, cold start (CLI path, ${who})`, `+${extra('coldAllowlist').toFixed(2)} ms`, '<= 6 ms', extra('coldAllowlist') <= 6);
-  report(`per-run overhead, contained, blocked, cold start (worker without warm sandboxes, ${who})`, `+${extra('coldWorker').toFixed(2)} ms`, 'measured', null);
+  report(`per-run overhead, contained, blocked, warm sandbox (worker, ${who})`, `${signedMs(extra('warmBlocked'), 2)} (bare spawn of true ${m.bare.toFixed(2)} ms)`, '<= 2 ms', extra('warmBlocked') <= 2);
+  report(`per-run overhead, contained, allowlist, warm sandbox (worker, ${who})`, `${signedMs(extra('warmAllowlist'), 2)}`, '<= 3 ms', extra('warmAllowlist') <= 3);
+  report(`per-run overhead, contained, blocked, cold start (CLI path, ${who})`, `${signedMs(extra('coldBlocked'), 2)}`, '<= 4 ms', extra('coldBlocked') <= 4);
+  report(`per-run overhead, contained, allowlist, cold start (CLI path, ${who})`, `${signedMs(extra('coldAllowlist'), 2)}`, '<= 6 ms', extra('coldAllowlist') <= 6);
+  report(`per-run overhead, contained, blocked, cold start (worker without warm sandboxes, ${who})`, `${signedMs(extra('coldWorker'), 2)}`, 'measured', null);
 }
 
 /** Runs the peer client inside a sandbox (allowlist), returning its one JSON line. */
@@ -131,7 +131,7 @@ async function latency(serverPort: number): Promise<void> {
   figures.latency = { count, directMs: m(direct), connectMs: m(connect), socksMs: m(socks) };
   for (const [name, r] of [['HTTP CONNECT', connect], ['SOCKS5', socks]] as const) {
     const extra = m(r) - m(direct);
-    report(`added connect latency (connect + first byte), ${name}`, `+${extra.toFixed(3)} ms (direct ${m(direct).toFixed(3)} ms)`, '<= 0.5 ms', extra <= 0.5);
+    report(`added connect latency (connect + first byte), ${name}`, `${signedMs(extra, 3)} (direct ${m(direct).toFixed(3)} ms)`, '<= 0.5 ms', extra <= 0.5);
   }
 }
 

@@ -8,6 +8,11 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/** A difference in milliseconds with its sign: '+0.51 ms', '-0.02 ms' (a warm run can beat the baseline). */
+export function signedMs(ms: number, digits: number): string {
+  return `${ms < 0 ? '-' : '+'}${Math.abs(ms).toFixed(digits)} ms`;
+}
+
 /** The baseline: spawn the command with piped output, as a run does, and wait for it to close. */
 export function spawnBare(command: string[], options: { cwd?: string } = {}): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -7,7 +7,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { SandboxPlugin } from '../activities';
 import { useOrStartServer } from '../fixtures/dev-server';
 import { installQuietRuntime } from '../fixtures/quiet-runtime';
-import { median, spawnBare } from './support';
+import { median, signedMs, spawnBare } from './support';
 
 type Report = (figure: string, value: string, target: string, ok: boolean | null) => void;
 
@@ -54,7 +54,7 @@ export async function temporalFigures(report: Report, options: { quick?: boolean
       const extra = sandboxedMs - plainMs;
       report(
         'Temporal: workflow with one sandboxed run of true (blocked) minus one plain activity spawning true',
-        `+${extra.toFixed(2)} ms (plain ${plainMs.toFixed(1)} ms, sandboxed ${sandboxedMs.toFixed(1)} ms, median of ${reps})`,
+        `${signedMs(extra, 2)} (plain ${plainMs.toFixed(1)} ms, sandboxed ${sandboxedMs.toFixed(1)} ms, median of ${reps})`,
         '<= 5 ms',
         extra <= 5,
       );
