@@ -76,7 +76,7 @@ async function demo(s: Started): Promise<void> {
     out(`${posture}:`);
     for (const line of result.stdout.trim().split('\n')) out(`  ${line}`);
     if (result.denied.length === 0) out('  refused by the proxies: none');
-    for (const d of result.denied) out(`  refused: ${d.host}:${d.port} ${d.reason}${d.rule ? ` (rule ${d.rule})` : ''}`);
+    for (const d of result.denied) out(`  refused: ${d.message} [${d.reason}${d.rule ? `, rule ${d.rule}` : ''}]`);
     out(`  (${result.policy.notes[0]})`);
   }
   out();
