@@ -91,8 +91,13 @@ function initArgs(plan: LaunchPlan, extra: string[]): string[] {
   return args;
 }
 
-/** bubblewrap's spelling of the view: the same operations under the same names. */
-function bwrapView(ops: readonly ViewOp[]): string[] {
+type TmpfsOp = Extract<ViewOp, { op: 'tmpfs' }>;
+
+/**
+ * The view as options: bubblewrap and sandbox-init (native/view.c) take the same operations
+ * under the same names, and spell only a tmpfs differently.
+ */
+function viewArgs(ops: readonly ViewOp[], tmpfs: (o: TmpfsOp) => string[]): string[] {
   return ops.flatMap((o): string[] => {
     switch (o.op) {
       case 'ro-bind':
@@ -101,29 +106,15 @@ function bwrapView(ops: readonly ViewOp[]): string[] {
       case 'symlink':
         return ['--symlink', o.target, o.dest];
       case 'tmpfs':
-        return ['--perms', o.mode.toString(8), '--size', String(o.bytes), '--tmpfs', o.dest];
+        return tmpfs(o);
       default:
         return [`--${o.op}`, o.dest];
     }
   });
 }
 
-/** sandbox-init's spelling of the view (native/view.c parses it). */
-function helperView(ops: readonly ViewOp[]): string[] {
-  return ops.flatMap((o): string[] => {
-    switch (o.op) {
-      case 'ro-bind':
-      case 'bind':
-        return [`--${o.op}`, o.src, o.dest];
-      case 'symlink':
-        return ['--symlink', o.target, o.dest];
-      case 'tmpfs':
-        return ['--tmpfs', o.dest, String(o.bytes), String(o.mode)];
-      default:
-        return [`--${o.op}`, o.dest];
-    }
-  });
-}
+const bwrapView = (ops: readonly ViewOp[]) => viewArgs(ops, (o) => ['--perms', o.mode.toString(8), '--size', String(o.bytes), '--tmpfs', o.dest]);
+const helperView = (ops: readonly ViewOp[]) => viewArgs(ops, (o) => ['--tmpfs', o.dest, String(o.bytes), String(o.mode)]);
 
 /** The helper as the backend starts it: through the fd the worker opened, whatever its path. */
 function selfExec(plan: LaunchPlan): string {
