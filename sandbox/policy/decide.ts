@@ -95,8 +95,10 @@ export function decide(policy: CompiledPolicy, target: Target, self?: readonly s
     skipped ??= { text: a.text, why };
   }
   const s = skipped as { text: string; why: string };
-  const several = addrs.length > 1 ? ' (and so is every other address of it)' : '';
-  return refuse('internal-address', `${shown} refused: ${s.text} is ${s.why}${several}`, {
+  // A name says what it resolved to; an address target is its own subject.
+  const others = addrs.length > 1 ? `, as is every other address it resolves to (${addrs.length} in all)` : '';
+  const message = isName ? `${shown} resolves to ${s.text}, which is ${s.why}${others}` : `${shown} is ${s.why}`;
+  return refuse('internal-address', message, {
     ...(rule ? { rule: rule.text } : {}),
     address: s.text,
   });

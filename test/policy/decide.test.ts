@@ -63,6 +63,22 @@ describe('decide: name stage (no addresses yet), allowlist mode', () => {
   });
 });
 
+describe('decide: the internal-address message says what was refused and why, in one sentence', () => {
+  const open = compilePolicy({ networkMode: 'allowlist', networkAllowlist: ['x.com', '127.0.0.1'] });
+  test.each<[string, Target, string]>([
+    ['a name with one internal answer', name('x.com', 80, ['10.0.0.1']), 'x.com:80 resolves to 10.0.0.1, which is private, not public, and no IP or CIDR entry allows it'],
+    [
+      'a name whose every answer is internal',
+      name('x.com', 80, ['10.0.0.1', '192.168.1.1']),
+      'x.com:80 resolves to 10.0.0.1, which is private, not public, and no IP or CIDR entry allows it, as is every other address it resolves to (2 in all)',
+    ],
+    ['an address target', ip('127.0.0.1', 3128), "127.0.0.1:3128 is the proxy's own listening address"],
+  ])('%s', (_, target, message) => {
+    const d = decide(open, target, ['127.0.0.1:3128']);
+    expect(d).toMatchObject({ allowed: false, reason: 'internal-address', message });
+  });
+});
+
 describe('decide: with resolved addresses, allowlist mode', () => {
   test.each<[string, Target, Record<string, unknown>]>([
     ['a public answer is dialled', name('x.com', 443, ['93.184.216.34']), { allowed: true, rule: 'x.com', address: '93.184.216.34' }],

@@ -193,7 +193,7 @@ test('the internal-address backstop: an allowlisted name resolving to loopback i
     const { head, body } = await refusedConnect(`api.example.test:${echo.port}`, q.httpPort);
     expect(head).toMatch(/^HTTP\/1\.1 403 /);
     // The address is the cause, not the allow rule that matched the name.
-    expect(body).toBe(`temporal-sandbox: refused: api.example.test:${echo.port} refused: 127.0.0.1 is loopback, not public, and no IP or CIDR entry allows it\n`);
+    expect(body).toBe(`temporal-sandbox: refused: api.example.test:${echo.port} resolves to 127.0.0.1, which is loopback, not public, and no IP or CIDR entry allows it\n`);
     expect(deniedRecords(q.ctx)[0]).toMatchObject({
       host: 'api.example.test',
       reason: 'internal-address',
