@@ -5,6 +5,7 @@ import { checkStaticAnswers, type StaticAnswersInput, type WorkerCeiling } from 
 import type { ProxyLimits } from '../sandbox/proxy/context';
 import type { IdRange } from '../sandbox/contain/identity';
 import { SandboxRunner } from '../sandbox/run/runner';
+import { SandboxInputError } from '../sandbox/errors';
 
 export type SandboxWorkerOptions = WorkerCeiling & {
   /** Static answers for the proxies' resolver, consulted before DNS: { name: address | addresses }. */
@@ -21,7 +22,18 @@ export type SandboxWorkerOptions = WorkerCeiling & {
   warm?: number;
   /** Under a root worker, where each run's unprivileged host uid and gid come from. */
   uidRange?: IdRange;
+  /** Open sessions this worker holds at most; an open beyond it is retried elsewhere. Default 64. */
+  maxSessions?: number;
 };
+
+/** maxSessions: a whole number from 0 (no sessions on this worker) up. */
+export function checkMaxSessions(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new SandboxInputError(`maxSessions ${String(value)} must be a whole number (0 opens no session on this worker)`);
+  }
+  return value;
+}
 
 /** The runner of this worker's runs. Throws for a malformed ceiling, so a worker fails at start. */
 export function makeWorkerRunner(options: SandboxWorkerOptions): SandboxRunner {

@@ -3,28 +3,46 @@
 // Workflows are not part of it (TypeScript bundles cannot carry plugin workflows); they import
 // `temporal-sandbox/workflow`.
 import { SimplePlugin } from '@temporalio/plugin';
-import type { WorkerOptions } from '@temporalio/worker';
-import { makeWorkerRunner, type SandboxWorkerOptions } from './options';
+import type { Worker, WorkerOptions } from '@temporalio/worker';
+import { SessionStore } from '../sandbox/session/store';
+import { checkMaxSessions, makeWorkerRunner, type SandboxWorkerOptions } from './options';
 import { createSandboxActivities } from './run';
+import { SessionQueue } from './session-queue';
+import { openSessionActivity, sessionFileActivities, type SessionHost } from './sessions';
 
 export type SandboxPluginOptions = SandboxWorkerOptions;
 
 export class SandboxPlugin extends SimplePlugin {
+  private readonly sessions: SessionHost;
+
   constructor(options: SandboxPluginOptions = {}) {
     // A malformed ceiling or uid range stops the worker at start-up, not at the first run.
     const runner = makeWorkerRunner(options);
+    const store = new SessionStore(runner, { maxSessions: checkMaxSessions(options.maxSessions) });
+    const run = createSandboxActivities(options, runner, store);
+    const queue = new SessionQueue({ ...run, ...sessionFileActivities(store) });
+    const sessions: SessionHost = { store, queue };
     super({
       name: 'temporal-sandbox',
-      activities: createSandboxActivities(options, runner),
-      // When the worker stops, its idle warm sandboxes go too.
+      activities: { ...run, ...openSessionActivity(sessions) },
+      // When the worker stops: its session queue, then its sessions (work dirs removed), then
+      // its idle warm sandboxes.
       runContext: async (next) => {
         try {
           await next();
         } finally {
+          await queue.stop().catch(() => undefined);
+          await store.closeAll();
           runner.close();
         }
       },
     });
+    this.sessions = sessions;
+  }
+
+  runWorker(worker: Worker, next: (w: Worker) => Promise<void>): Promise<void> {
+    this.sessions.queue.attach(worker);
+    return super.runWorker(worker, next);
   }
 
   /**
@@ -36,6 +54,7 @@ export class SandboxPlugin extends SimplePlugin {
    */
   configureWorker(options: WorkerOptions): WorkerOptions {
     const configured = super.configureWorker(options);
+    this.sessions.queue.configure(configured);
     return { ...configured, maxHeartbeatThrottleInterval: configured.maxHeartbeatThrottleInterval ?? '2 seconds' };
   }
 }

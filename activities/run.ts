@@ -6,6 +6,8 @@ import { sandboxErrorToFailure } from '../common/failures';
 import { RUN_ACTIVITY, type SandboxRunRequest } from '../common/request';
 import type { RunOptions } from '../sandbox/run/options';
 import type { SandboxRunner } from '../sandbox/run/runner';
+import { SandboxSessionLost } from '../sandbox/errors';
+import type { SessionStore } from '../sandbox/session/store';
 import type { RunResult } from '../sandbox/types';
 import { pickCeiling } from '../sandbox/vocabulary';
 import { makeWorkerRunner, type SandboxWorkerOptions } from './options';
@@ -14,15 +16,17 @@ import { ProgressTracker } from './progress';
 
 /**
  * The activities to register (the plugin does this): { 'sandbox.run': fn }. Give a runner to
- * control the warm sandboxes' lifetime (the plugin closes its runner when the worker stops).
+ * control the warm sandboxes' lifetime (the plugin closes its runner when the worker stops), and
+ * a session store for the runs of open sessions (the plugin's; without one a session's run is
+ * refused as lost).
  */
-export function createSandboxActivities(options: SandboxWorkerOptions = {}, runner = makeWorkerRunner(options)) {
+export function createSandboxActivities(options: SandboxWorkerOptions = {}, runner = makeWorkerRunner(options), sessions?: SessionStore) {
   return {
-    [RUN_ACTIVITY]: (request: SandboxRunRequest): Promise<RunResult> => runActivity(request, options, runner),
+    [RUN_ACTIVITY]: (request: SandboxRunRequest): Promise<RunResult> => runActivity(request, options, runner, sessions),
   };
 }
 
-async function runActivity(request: SandboxRunRequest, options: SandboxWorkerOptions, runner: SandboxRunner): Promise<RunResult> {
+async function runActivity(request: SandboxRunRequest, options: SandboxWorkerOptions, runner: SandboxRunner, sessions: SessionStore | undefined): Promise<RunResult> {
   const ctx = Context.current();
   const progress = new ProgressTracker();
   // Cancellation reaches an activity only through heartbeats; the SDK throttles what it sends.
@@ -30,7 +34,10 @@ async function runActivity(request: SandboxRunRequest, options: SandboxWorkerOpt
   const beat = setInterval(() => ctx.heartbeat(progress.snapshot()), every);
   let result: RunResult;
   try {
-    result = await runner.run({ ...runOptionsFor(request, options), signal: ctx.cancellationSignal, onOutput: progress.onOutput });
+    const run = { ...runOptionsFor(request, options), signal: ctx.cancellationSignal, onOutput: progress.onOutput };
+    if (request.sessionId === undefined) result = await runner.run(run);
+    else if (sessions) result = await sessions.run(request.sessionId, run);
+    else throw new SandboxSessionLost(String(request.sessionId), 'this worker holds no sessions (its activities were registered without SandboxPlugin)');
   } catch (err) {
     throw sandboxErrorToFailure(err) ?? err;
   } finally {

@@ -2,7 +2,7 @@
 // a Temporal failure (worker side) and a caught error back into a typed sandbox failure (workflow
 // side). Pure: both sides load this file.
 import { ApplicationFailure } from '@temporalio/common';
-import { SandboxBackendError, SandboxError, SandboxInputError, SandboxPolicyError } from '../sandbox/errors';
+import { SandboxBackendError, SandboxError, SandboxInputError, SandboxPolicyError, SandboxSessionLost, SandboxSessionsFull } from '../sandbox/errors';
 import type { AllowedRecord, Backend, DeniedRecord, EffectivePolicy, Termination } from '../sandbox/types';
 
 export const FailureType = {
@@ -17,6 +17,10 @@ export const FailureType = {
   networkDenied: 'SandboxNetworkDenied',
   /** The backend cannot start, or cannot contain the run, on this worker. */
   backend: 'SandboxBackendError',
+  /** The session's worker is gone, or the session ended (closed, timed out). Never retried. */
+  sessionLost: 'SandboxSessionLost',
+  /** The worker holds its maxSessions already: the open is retried, and may land elsewhere. */
+  sessionsFull: 'SandboxSessionsFull',
 } as const;
 export type SandboxFailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -28,6 +32,7 @@ export const NON_RETRYABLE_TYPES: readonly string[] = [
   FailureType.policy,
   FailureType.input,
   FailureType.networkDenied,
+  FailureType.sessionLost,
   'PayloadsTooLarge',
 ];
 
@@ -49,13 +54,17 @@ export type CommandFailureDetails = {
 export type PolicyFailureDetails = { entry: string | null; ceiling: string | null };
 /** Details of a SandboxBackendError. */
 export type BackendFailureDetails = { backend: string };
+/** Details of a SandboxSessionLost: which session, and the queue its calls went to (when known). */
+export type SessionLostDetails = { sessionId: string; taskQueue: string | null };
 
 /** A sandbox failure as a workflow sees it, typed by its kind. */
 export type SandboxFailure =
   | { type: 'SandboxCommandFailed' | 'SandboxNetworkDenied'; message: string; nonRetryable: boolean; details: CommandFailureDetails }
   | { type: 'SandboxPolicyError'; message: string; nonRetryable: boolean; details: PolicyFailureDetails }
   | { type: 'SandboxBackendError'; message: string; nonRetryable: boolean; details: BackendFailureDetails }
-  | { type: 'SandboxInputError'; message: string; nonRetryable: boolean; details: null };
+  | { type: 'SandboxInputError'; message: string; nonRetryable: boolean; details: null }
+  | { type: 'SandboxSessionLost'; message: string; nonRetryable: boolean; details: SessionLostDetails }
+  | { type: 'SandboxSessionsFull'; message: string; nonRetryable: boolean; details: null };
 
 const TYPES = new Set<string>(Object.values(FailureType));
 
@@ -85,6 +94,13 @@ export function sandboxErrorToFailure(err: unknown): ApplicationFailure | null {
   if (err instanceof SandboxBackendError) {
     const details: BackendFailureDetails = { backend: err.backend };
     return ApplicationFailure.create({ message: err.message, type: FailureType.backend, nonRetryable: true, details: [details] });
+  }
+  if (err instanceof SandboxSessionLost) {
+    const details: SessionLostDetails = { sessionId: err.sessionId, taskQueue: null };
+    return ApplicationFailure.create({ message: err.message, type: FailureType.sessionLost, nonRetryable: true, details: [details] });
+  }
+  if (err instanceof SandboxSessionsFull) {
+    return ApplicationFailure.create({ message: err.message, type: FailureType.sessionsFull, nonRetryable: false });
   }
   if (err instanceof SandboxError) {
     return ApplicationFailure.create({ message: err.message, type: err.type, nonRetryable: true });

@@ -46,6 +46,8 @@ export type SandboxRunRequest = {
   timeoutSeconds?: number;
   allowFailure?: boolean;
   failOnDenied?: boolean;
+  /** A run of an open session: its work dir, host user and ceiling are the session's. */
+  sessionId?: string;
 };
 
 /** What the activity heartbeats while the command runs. */

@@ -3,7 +3,7 @@
 //
 // In your own project, import from 'temporal-sandbox/workflow' instead of '../workflows'.
 import {
-  sandboxFailureOf, sandboxSession, type RunCallOptions, type RunResult, type SandboxFailure, type SandboxSessionOptions,
+  sandboxFailureOf, sandboxSession, withSandboxSession, type RunCallOptions, type RunResult, type SandboxFailure, type SandboxSessionOptions,
 } from '../workflows';
 
 // ---------------------------------------------------------------------------------------------
@@ -122,4 +122,46 @@ export async function tryCommand(input: CommandInput): Promise<Outcome> {
     // failure.type says which: 'SandboxCommandFailed' details carry exitCode, stderrTail, denied...
     return { ok: false, failure };
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// (e) A session that keeps its work dir on one worker: make a venv, install into it with only the
+// package index reachable, then run a tool with no network at all that imports what was
+// installed, with its input put in and its output taken out. Every step is an activity on the
+// worker that opened the session; withSandboxSession closes it (the work dir is removed) however
+// the workflow ends, and reopens it from the start if that worker is lost.
+
+export type PythonToolInput = {
+  /** What the install may reach, e.g. ['@pypi'] or ['pkgs.example.test:8080', '127.0.0.1:8080']. */
+  allow: string[];
+  /** pip's arguments, e.g. ['requests'] or ['--index-url', 'http://pkgs.example.test:8080/simple/', 'demo-greeting']. */
+  install: string[];
+  /** The tool, run offline from the work dir: it reads input.txt and writes output.txt. */
+  script: string;
+  input: string;
+};
+
+export type PythonToolResult = { installed: string; toolStdout: string; output: string; runs: Array<{ posture: string; exitCode: number | null }> };
+
+export async function pythonTool(input: PythonToolInput): Promise<PythonToolResult> {
+  return withSandboxSession(
+    { networkMode: 'allowlist', networkAllowlist: input.allow, startToCloseTimeout: '5 minutes', reopenOnLost: 1 },
+    async (sbx) => {
+      const runs: PythonToolResult['runs'] = [];
+      const step = async (command: string[], posture: 'blocked' | 'allowlist') => {
+        const result = await sbx.run(command, { networkMode: posture });
+        runs.push({ posture, exitCode: result.exitCode });
+        return result;
+      };
+      // The system's python: the one the view holds.
+      await step(['/usr/bin/python3', '-m', 'venv', '.venv'], 'blocked');
+      const pip = await step(['.venv/bin/pip', 'install', '--no-cache-dir', '--disable-pip-version-check', ...input.install], 'allowlist');
+      await sbx.putFile('tool.py', input.script);
+      await sbx.putFile('input.txt', input.input);
+      const tool = await step(['.venv/bin/python', 'tool.py'], 'blocked');
+      const output = new TextDecoder().decode(await sbx.getFile('output.txt'));
+      const installed = pip.stdout.split('\n').find((line) => line.startsWith('Successfully installed')) ?? '';
+      return { installed, toolStdout: tool.stdout, output, runs };
+    },
+  );
 }

@@ -41,3 +41,21 @@ export class SandboxBackendError extends SandboxError {
     this.backend = backend;
   }
 }
+
+/**
+ * A session that this worker does not hold (any more): closed, past its sessionTimeout, or made
+ * by an earlier life of the worker. Never retryable: reopen the session and repeat its set-up.
+ */
+export class SandboxSessionLost extends SandboxError {
+  readonly type = 'SandboxSessionLost';
+  readonly sessionId: string;
+  constructor(sessionId: string, message: string) {
+    super(message);
+    this.sessionId = sessionId;
+  }
+}
+
+/** The worker holds maxSessions open sessions already. Retryable: the open lands elsewhere or later. */
+export class SandboxSessionsFull extends SandboxError {
+  readonly type = 'SandboxSessionsFull';
+}

@@ -38,3 +38,26 @@ export function callActivityOptions(session: ActivityOptions, call: RunCallOptio
   if (call.startToCloseTimeout !== undefined) options.startToCloseTimeout = call.startToCloseTimeout;
   return options;
 }
+
+/**
+ * Opening a session: quick, and retried more often than a run (a full worker refuses it, and the
+ * next attempt may land on another); the session's own retry policy still bounds it.
+ */
+export function openActivityOptions(session: ActivityOptions): ActivityOptions {
+  return {
+    ...session,
+    startToCloseTimeout: '1 minute',
+    heartbeatTimeout: undefined,
+    retry: { initialInterval: '1 second', maximumInterval: '10 seconds', ...session.retry, maximumAttempts: atLeastTen(session.retry?.maximumAttempts) },
+  };
+}
+
+/** putFile, getFile and close: quick calls that do not heartbeat. */
+export function fileActivityOptions(session: ActivityOptions): ActivityOptions {
+  return { ...session, startToCloseTimeout: '1 minute', heartbeatTimeout: undefined };
+}
+
+/** 0 is Temporal's "unlimited", and stays so. */
+function atLeastTen(attempts: number | undefined): number {
+  return attempts === 0 ? 0 : Math.max(10, attempts ?? 0);
+}

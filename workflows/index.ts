@@ -2,12 +2,15 @@
 // nothing here (or below) imports a node builtin or @temporalio/activity.
 export { sandboxSession } from './session';
 export type { SandboxSession, SandboxSessionOptions } from './session';
+export { openSandboxSession, withSandboxSession } from './open-session';
+export type { OpenSandboxSession, OpenSandboxSessionOptions } from './open-session';
+export { DEFAULT_FILE_BYTES, MAX_FILE_BYTES, SESSION_WORKDIR } from '../sandbox/session/rules';
 export { DEFAULT_ACTIVITY_OPTIONS, DEFAULT_RETRY } from './activity-options';
 export { RUN_ACTIVITY } from '../common/request';
 export type { RunCallOptions, RunProgress, SandboxCeiling } from '../common/request';
 export { FailureType, NON_RETRYABLE_TYPES, sandboxFailureOf } from '../common/failures';
 export type {
-  BackendFailureDetails, CommandFailureDetails, PolicyFailureDetails, SandboxFailure, SandboxFailureType,
+  BackendFailureDetails, CommandFailureDetails, PolicyFailureDetails, SandboxFailure, SandboxFailureType, SessionLostDetails,
 } from '../common/failures';
 export { PYPI_HOSTS, CLOUD_METADATA_DENY } from '../sandbox/policy/presets';
 export type { Limits, LimitName } from '../sandbox/policy/limits';

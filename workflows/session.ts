@@ -33,7 +33,7 @@ export interface SandboxSession {
 type RunActivity = { [RUN_ACTIVITY]: (request: SandboxRunRequest) => Promise<RunResult> };
 
 /** The session's options, split into its ceiling, its run defaults and its activity options. */
-function splitSessionOptions(options: SandboxSessionOptions): {
+export function splitSessionOptions(options: SandboxSessionOptions): {
   ceiling: SandboxCeiling;
   failOnDenied: boolean | undefined;
   activity: ActivityOptions;

@@ -1,8 +1,10 @@
 // For a process that runs many commands (a Temporal worker): one runner holds what its runs share:
 // the warm sandboxes, the range of host ids, and the worker's own settings, which no run may
 // override (docs/mechanism.md, "Warm sandboxes").
-import { IdAllocator, type IdRange } from '../contain/identity';
-import { compileWorkerCeiling, type CompiledWorkerCeiling, type StaticAnswersInput, type WorkerCeiling } from '../policy';
+import { canSwitchIdentity, defaultIds, IdAllocator, type HostIdentity, type IdRange } from '../contain/identity';
+import {
+  compilePolicy, compileWorkerCeiling, type CompiledWorkerCeiling, type SessionCeiling, type StaticAnswersInput, type WorkerCeiling,
+} from '../policy';
 import type { ProxyLimits } from '../proxy/context';
 import type { RunResult } from '../types';
 import type { RunOptions } from './options';
@@ -49,6 +51,27 @@ export class SandboxRunner {
       },
       { pool: this.pool ?? undefined, ids: this.ids },
     );
+  }
+
+  /**
+   * A host user for a session's runs, kept until release: under root a uid and gid of the
+   * range, else the caller's own (docs/security-model.md, "No privilege").
+   */
+  leaseIdentity(): { identity: HostIdentity | 'caller'; release(): void } {
+    if (!canSwitchIdentity()) return { identity: 'caller', release: () => {} };
+    const ids = this.ids ?? defaultIds;
+    const identity = ids.take();
+    return { identity, release: () => ids.release(identity) };
+  }
+
+  /** Throws SandboxPolicyError unless `ceiling` fits under the worker's (a session opening checks it first). */
+  checkCeiling(ceiling: SessionCeiling): void {
+    compilePolicy(ceiling, undefined, this.worker);
+  }
+
+  /** Forgets the warm sandboxes that hold this work dir: its session is over. */
+  forgetWorkdir(host: string): void {
+    this.pool?.discardWorkdir(host);
   }
 
   /** Resolves once the warm sandboxes are set up (the benchmark waits on it). */

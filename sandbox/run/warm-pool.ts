@@ -7,6 +7,10 @@ import { prepareSandbox, templateKey, type PreparedSandbox, type SandboxTemplate
 
 export class WarmPool {
   private readonly idle = new Map<string, PreparedSandbox[]>();
+  /** The work dir each key's sandboxes hold, for a key of a given (session) work dir. */
+  private readonly workdirOf = new Map<string, string>();
+  /** Work dirs whose session is over: a refill queued by its last run must not warm them again. */
+  private readonly gone = new Set<string>();
   private closed = false;
 
   /** `size`: warm sandboxes kept per template. */
@@ -44,6 +48,13 @@ export class WarmPool {
   fill(template: SandboxTemplate): void {
     if (this.closed || template.backend === 'none') return;
     const key = templateKey(template);
+    if (template.workdir !== 'fresh') {
+      if (this.gone.has(template.workdir.host)) return;
+      // A session's work dir is kept warm for its latest template only: one idle sandbox per
+      // session, whichever posture its runs switch between.
+      this.discardWorkdir(template.workdir.host, key);
+      this.workdirOf.set(key, template.workdir.host);
+    }
     const list = this.idle.get(key) ?? [];
     while (list.length < this.size) {
       let warm: PreparedSandbox;
@@ -73,6 +84,20 @@ export class WarmPool {
     for (const w of pending) w.process.setIdle(false);
     await Promise.all(pending.map((w) => w.process.whenReady()));
     for (const w of pending) if ([...this.idle.values()].some((list) => list.includes(w))) w.process.setIdle(true);
+  }
+
+  /** Ends the idle sandboxes that hold this work dir (a session closing), except those of `keep`. */
+  discardWorkdir(host: string, keep?: string): void {
+    if (keep === undefined) {
+      this.gone.add(host);
+      if (this.gone.size > 10_000) this.gone.delete(this.gone.values().next().value!);
+    }
+    for (const [key, dir] of this.workdirOf) {
+      if (dir !== host || key === keep) continue;
+      for (const warm of this.idle.get(key)?.splice(0) ?? []) discard(warm);
+      this.idle.delete(key);
+      this.workdirOf.delete(key);
+    }
   }
 
   /** Ends every idle warm sandbox; later takes start cold. */

@@ -1,8 +1,8 @@
 // Names shared by the Temporal tests' global setup and the tests themselves.
 import * as path from 'node:path';
 
-/** The compiled example workflows (dist/examples/workflows.js). */
-export const WORKFLOWS_PATH = path.resolve(__dirname, '..', '..', 'examples', 'workflows.js');
+/** The compiled test workflows (the examples, and test/temporal/workflows.ts's own). */
+export const WORKFLOWS_PATH = path.resolve(__dirname, 'workflows.js');
 /** process.env key of the prebuilt workflow bundle's path. */
 export const BUNDLE_ENV = 'TEMPORAL_SANDBOX_TEST_BUNDLE';
 /** The repository root (dist/test/temporal -> ../../..). */
