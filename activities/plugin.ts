@@ -4,6 +4,7 @@
 // `temporal-sandbox/workflow`.
 import { SimplePlugin } from '@temporalio/plugin';
 import type { Worker, WorkerOptions } from '@temporalio/worker';
+import { leaveLifeDir } from '../sandbox/contain/work-root';
 import { SessionStore } from '../sandbox/session/store';
 import { checkMaxSessions, makeWorkerRunner, type SandboxWorkerOptions } from './options';
 import { createSandboxActivities } from './run';
@@ -34,6 +35,7 @@ export class SandboxPlugin extends SimplePlugin {
           await queue.stop().catch(() => undefined);
           await store.closeAll();
           runner.close();
+          leaveLifeDir();
         }
       },
     });

@@ -6,7 +6,7 @@
 // A process's directory names it by pid and start time, so another process can tell, without
 // any lock, whether its maker still lives. The first process to make a work dir removes every
 // life directory whose process is gone: what a killed worker left is removed when it starts again.
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { SandboxInputError } from '../errors';
@@ -34,6 +34,20 @@ export function lifeDir(): string {
   const dir = path.join(base, `life-${process.pid}-${startTime(process.pid)}`);
   makeOwnDir(dir, 0o711);
   return (life = dir);
+}
+
+/**
+ * Removes this process's life directory if nothing is left in it (a worker stopping); a later
+ * work dir makes it again.
+ */
+export function leaveLifeDir(): void {
+  if (!life) return;
+  try {
+    rmdirSync(life);
+    life = null;
+  } catch {
+    // still holds a work dir of a run in flight: it stays, and the reaper takes it once we are gone
+  }
 }
 
 /** Removes the life directories of processes that are gone; returns the ones removed. */

@@ -108,7 +108,11 @@ function openAt(dir: number, name: string, flags: number, shown: string, mode?: 
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'ELOOP') throw new SandboxInputError(`${shown}: '${name}' is a symbolic link: links in the work dir are never followed`);
-    if (e.code === 'ENOTDIR') throw new SandboxInputError(`${shown}: '${name}' is not a directory`);
+    // O_DIRECTORY answers ENOTDIR before O_NOFOLLOW's ELOOP: say which it was.
+    if (e.code === 'ENOTDIR') {
+      const what = lstatOrNull(`/proc/self/fd/${dir}/${name}`)?.isSymbolicLink() ? 'a symbolic link: links in the work dir are never followed' : 'not a directory';
+      throw new SandboxInputError(`${shown}: '${name}' is ${what}`);
+    }
     throw err;
   }
 }

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { HostIdentity } from '../contain/identity';
 import { canSwitchIdentity } from '../contain/identity';
 import { makeFreshWorkdir, type FreshWorkdir } from '../contain/workdir';
+import { lifeDir } from '../contain/work-root';
 import { SandboxSessionLost, SandboxSessionsFull } from '../errors';
 import type { SessionCeiling } from '../policy';
 import { printable } from '../policy/host';
@@ -53,6 +54,8 @@ export class SessionStore {
     options: { maxSessions?: number } = {},
   ) {
     this.maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
+    // A worker that starts removes what dead workers left: their sessions' work dirs included.
+    lifeDir();
   }
 
   get size(): number {

@@ -1,5 +1,6 @@
 // What the Temporal tests share: a client of the run's server, a worker with the sandbox plugin
 // on a task queue of the test's own, and small readers of workflow history.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
@@ -87,4 +88,42 @@ export async function eventually<T>(check: () => T | undefined | Promise<T | und
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+// ----------------------------------------------------------------------------- child processes
+
+const children: ChildProcess[] = [];
+
+/** Kills, at the end of a test file, every child process it started that still runs. */
+export function trackChild(child: ChildProcess): void {
+  children.push(child);
+}
+
+export function killChildren(): void {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+export type ReadyChild = { child: ChildProcess; exited: Promise<number | null>; output: () => string };
+
+/** A node child process, resolved once it prints "ready" (or rejected if it exits first). */
+export function spawnReady(script: string, env: Record<string, string>): Promise<ReadyChild> {
+  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  trackChild(child);
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} not ready in 30 s: ${output}`)), 30_000);
+    child.stdout!.on('data', (c) => {
+      output += c;
+      if (output.includes('ready')) {
+        clearTimeout(timer);
+        resolve({ child, exited, output: () => output });
+      }
+    });
+    child.stderr!.on('data', (c) => (output += c));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited (${code}) before it was ready: ${output}`));
+    });
+  });
 }

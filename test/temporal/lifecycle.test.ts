@@ -1,7 +1,7 @@
 // Ending runs through Temporal: a cancelled workflow ends its sandboxed process tree; a worker
 // killed with SIGKILL mid-run leaves no process behind and the run completes on another worker;
 // worker.ts starts, serves, and shuts down cleanly on SIGTERM.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -9,11 +9,10 @@ import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import type { RunResult } from '../../workflows';
 import { processesWith, uniqueMarker } from '../support/processes';
 import { REPO, RESOLVE_STATIC } from './env';
-import { connectClient, eventually, serverAddress, startWorker, uniqueName, type TestClient } from './helpers';
+import { connectClient, eventually, killChildren, serverAddress, spawnReady, startWorker, trackChild, uniqueName, type TestClient } from './helpers';
 
 let tc: TestClient;
 let dir: string;
-const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   tc = await connectClient();
@@ -23,33 +22,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  killChildren();
   await tc?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A node child process, resolved once it prints "ready" (or rejected if it exits first). */
-function spawnNode(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; exited: Promise<number | null>; output: () => string }> {
-  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let output = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} not ready in 30 s: ${output}`)), 30_000);
-    child.stdout!.on('data', (c) => {
-      output += c;
-      if (output.includes('ready')) {
-        clearTimeout(timer);
-        resolve({ child, exited, output: () => output });
-      }
-    });
-    child.stderr!.on('data', (c) => (output += c));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${script} exited (${code}) before it was ready: ${output}`));
-    });
-  });
-}
 
 test('cancelling the workflow ends the sandboxed process (no process with the marker is left)', async () => {
   const worker = await startWorker();
@@ -87,7 +64,7 @@ test('a worker killed with SIGKILL mid-run leaves no sandboxed process, and the 
       SANDBOX_WORKER_CEILING: JSON.stringify({ allowedPaths: [dir] }),
     };
     const childScript = path.join(REPO, 'dist', 'test', 'temporal', 'worker-child.js');
-    const first = await spawnNode(childScript, env);
+    const first = await spawnReady(childScript, env);
 
     const marker = uniqueMarker();
     const flag = path.join(dir, `second-${marker}`);
@@ -107,7 +84,7 @@ test('a worker killed with SIGKILL mid-run leaves no sandboxed process, and the 
     await eventually(() => (processesWith(marker).length === 0 ? true : undefined), 'the orphaned sandbox to die with its worker', 5_000);
 
     writeFileSync(flag, '');
-    const second = await spawnNode(childScript, env);
+    const second = await spawnReady(childScript, env);
     const result: RunResult = await handle.result();
     expect(result.stdout).toBe('second attempt\n');
 
@@ -168,7 +145,7 @@ function spawnNodeWorker(taskQueue: string) {
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  children.push(child);
+  trackChild(child);
   let stderr = '';
   child.stderr!.on('data', (c) => (stderr = (stderr + c).slice(-4000)));
   child.on('exit', (code) => {

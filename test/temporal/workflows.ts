@@ -1,7 +1,7 @@
 // The workflows the Temporal tests run: the examples, and a small interpreter of session steps
 // that records each step's outcome (a sandbox failure is caught and returned, typed), so one test
 // can drive a session call by call and look at what each call gave.
-import { condition, defineSignal, setHandler, sleep } from '@temporalio/workflow';
+import { condition, defineSignal, isCancellation, setHandler, sleep } from '@temporalio/workflow';
 import {
   openSandboxSession, sandboxFailureOf, withSandboxSession, type OpenSandboxSession, type OpenSandboxSessionOptions, type RunCallOptions,
   type SandboxFailure,
@@ -52,22 +52,35 @@ export async function sessionSteps(input: SessionStepsInput): Promise<SessionSte
   return go(await openSandboxSession(input.options));
 }
 
-/** Several sessions at once, each driven through the same steps and closed at the end. */
+/**
+ * Several sessions at once, each driven through the same steps and closed at the end. None starts
+ * its steps before all are open, so all `count` are open together at one point.
+ */
 export async function parallelSessions(input: SessionStepsInput & { count: number }): Promise<SessionStepsResult[]> {
-  return Promise.all(Array.from({ length: input.count }, () => withSandboxSession(input.options, (s) => drive(s, input, async () => {}))));
+  let opened = 0;
+  return Promise.all(
+    Array.from({ length: input.count }, () =>
+      withSandboxSession(input.options, async (s) => {
+        opened++;
+        await condition(() => opened >= input.count);
+        return drive(s, input, async () => {});
+      }),
+    ),
+  );
 }
 
 async function drive(session: OpenSandboxSession, input: SessionStepsInput, wait: () => Promise<void>): Promise<SessionStepsResult> {
   const outcomes: StepOutcome[] = [];
   for (const step of input.steps) {
-    const outcome = await perform(session, step, wait);
+    const outcome = await perform(session, step, wait, (input.options.reopenOnLost ?? 0) > 0);
     outcomes.push(outcome);
     if (!outcome.ok && input.stopOnFailure) break;
   }
   return { sessionId: session.sessionId, worker: session.worker, taskQueue: session.taskQueue, workdir: session.workdir, outcomes };
 }
 
-async function perform(session: OpenSandboxSession, step: Step, wait: () => Promise<void>): Promise<StepOutcome> {
+/** One step; a failure becomes its outcome, except a lost session when `reopening` (withSandboxSession must see it). */
+async function perform(session: OpenSandboxSession, step: Step, wait: () => Promise<void>, reopening: boolean): Promise<StepOutcome> {
   try {
     if ('run' in step) return { ok: true, value: await session.run(step.run, step.call) };
     if ('put' in step) return { ok: true, value: await session.putFile(step.put, dataOf(step.data), step.mode === undefined ? {} : { mode: step.mode }) };
@@ -76,7 +89,9 @@ async function perform(session: OpenSandboxSession, step: Step, wait: () => Prom
     if ('wait' in step) return { ok: true, value: await wait() };
     return { ok: true, value: await session.close() };
   } catch (err) {
+    if (isCancellation(err)) throw err; // the workflow was cancelled: let it end so
     const failure = sandboxFailureOf(err);
+    if (reopening && failure?.type === 'SandboxSessionLost') throw err;
     return { ok: false, failure: failure ?? { type: 'other', message: String((err as Error)?.message ?? err) } };
   }
 }
