@@ -58,3 +58,8 @@ export function decodePayload<T>(payload: PayloadLike): T | null {
     return null;
   }
 }
+
+/** How many bytes a payload carries (a file a session's getFile returned, say); null when none. */
+export function payloadSize(payload: PayloadLike): number | null {
+  return bytes(payload?.data)?.length ?? null;
+}

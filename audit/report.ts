@@ -4,6 +4,7 @@
 import type { CommandFailureDetails } from '../common/failures';
 import { RUN_ACTIVITY, type RunProgress, type SandboxRunRequest } from '../common/request';
 import type { DeniedRecord, NetworkMode, RunResult } from '../sandbox/types';
+import { auditSessions, type AuditSession } from './sessions';
 import { decodePayload, historyWorkflowId, type FailureLike, type HistoryLike, type PendingActivity } from './history';
 
 export type AuditOutcome = 'completed' | 'failed' | 'timed-out' | 'cancelled' | 'running';
@@ -26,11 +27,13 @@ export type AuditRun = {
   allowedCount: number;
   /** The last heartbeat, where history kept one (an attempt that timed out). */
   progress: RunProgress | null;
+  /** The session the run belonged to, or null for a stateless run. */
+  session: string | null;
 };
 
 export type AuditRefusal = DeniedRecord & { activityId: string; attempt: number };
 
-export type AuditReport = { workflowId: string | null; runs: AuditRun[]; refused: AuditRefusal[] };
+export type AuditReport = { workflowId: string | null; runs: AuditRun[]; refused: AuditRefusal[]; sessions: AuditSession[] };
 
 type Pending = {
   activityId: string;
@@ -111,7 +114,7 @@ export function auditHistory(
     runs.push(p.closed ?? { ...blankRun(p, p.attempt), outcome: 'running', progress: decodePayload<RunProgress>(live?.heartbeat) });
   }
   const refused = runs.flatMap((r) => r.denied.map((d) => ({ activityId: r.activityId, attempt: r.attempt, ...d })));
-  return { workflowId, runs, refused };
+  return { workflowId, runs, refused, sessions: auditSessions(history) };
 }
 
 function blankRun(p: Pending, attempt: number): AuditRun {
@@ -131,6 +134,7 @@ function blankRun(p: Pending, attempt: number): AuditRun {
     denied: [],
     allowedCount: 0,
     progress: null,
+    session: p.request?.sessionId ?? null,
   };
 }
 

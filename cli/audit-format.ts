@@ -1,6 +1,7 @@
 // The audit as a table, for a terminal.
 import { RUN_ACTIVITY } from '../common/request';
 import type { AuditReport, AuditRun } from '../audit/report';
+import type { AuditSession } from '../audit/sessions';
 
 /** The command as one readable line; when too long, its longest argument (a script) is cut first. */
 function displayCommand(argv: readonly string[], max = 100): string {
@@ -33,14 +34,32 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
+/** A session as the runs table shows it: the first 8 characters of its id. */
+const shortId = (id: string) => id.slice(0, 8);
+
+function sessionLine(s: AuditSession): string {
+  const files = (op: 'put' | 'get') =>
+    s.files.filter((f) => f.op === op).map((f) => `${f.path}${f.ok === false ? ' (refused)' : f.bytes === null ? '' : ` (${f.bytes} B)`}`);
+  const put = files('put');
+  const got = files('get');
+  return [
+    `session ${shortId(s.sessionId)} on ${s.worker}: ${s.runs} run${s.runs === 1 ? '' : 's'}`,
+    put.length > 0 ? `put ${put.join(', ')}` : null,
+    got.length > 0 ? `got ${got.join(', ')}` : null,
+    s.closed ? 'closed' : 'not closed (lost, or still open)',
+  ].filter(Boolean).join('; ');
+}
+
 export function formatAudit(report: AuditReport): string {
   const title = report.workflowId ? `workflow ${report.workflowId}` : 'workflow';
   if (report.runs.length === 0) return `${title}: no sandboxed runs (${RUN_ACTIVITY}) in its history\n`;
+  const inSessions = report.runs.some((r) => r.session !== null);
   const runs = table(
-    ['ACTIVITY', 'ATTEMPT', 'OUTCOME', 'POSTURE', 'EXIT', 'DURATION', 'REFUSED', 'COMMAND'],
+    ['ACTIVITY', 'ATTEMPT', ...(inSessions ? ['SESSION'] : []), 'OUTCOME', 'POSTURE', 'EXIT', 'DURATION', 'REFUSED', 'COMMAND'],
     report.runs.map((r) => [
       r.activityId,
       String(r.attempt),
+      ...(inSessions ? [r.session === null ? '-' : shortId(r.session)] : []),
       outcomeText(r),
       r.posture,
       exitText(r),
@@ -50,6 +69,7 @@ export function formatAudit(report: AuditReport): string {
     ]),
   );
   const out = [`${title}: ${report.runs.length} sandboxed run${report.runs.length === 1 ? '' : 's'}`, runs, ''];
+  if (report.sessions.length > 0) out.push(...report.sessions.map(sessionLine), '');
   if (report.refused.length === 0) {
     out.push('refused connections: none');
   } else {

@@ -1,8 +1,10 @@
 // Sessions through a real server: the three-step example with a real venv and pip install, files
 // in and out, and the session's work dir gone once it is closed.
 import { existsSync, readdirSync } from 'node:fs';
+import { auditHistory } from '../../audit/report';
+import { formatAudit } from '../../cli/audit-format';
 import { buildWheel, startPythonIndex, type PythonIndex } from '../../fixtures/python-index';
-import { workRoot } from '../../sandbox/contain/work-root';
+import { lifeDir } from '../../sandbox/contain/work-root';
 import { PKG_HOST } from './env';
 import { processesWith } from '../support/processes';
 import { connectClient, eventually, startWorker, uniqueName, type TestClient, type TestWorker } from './helpers';
@@ -24,15 +26,16 @@ afterAll(async () => {
   await tc?.close();
 });
 
-/** Every session work dir on this host, in every process's life directory. */
+/** The session work dirs of this process (its workers run here); other processes' are theirs. */
 function sessionDirs(): string[] {
-  return readdirSync(workRoot()).filter((d) => d.startsWith('life-')).flatMap((life) => readdirSync(`${workRoot()}/${life}`).filter((d) => d.startsWith('session-')));
+  return readdirSync(lifeDir()).filter((d) => d.startsWith('session-'));
 }
 
-test('venv, then pip install through the allowlist, then a blocked run importing it; a file in, a file out; the work dir removed', async () => {
+test('venv, then pip install through the allowlist, then a blocked run importing it; a file in, a file out; the work dir removed; the audit shows it in order', async () => {
+  const workflowId = uniqueName('python-tool');
   const result: PythonToolResult = await tc.client.workflow.execute('pythonTool', {
     taskQueue: worker.taskQueue,
-    workflowId: uniqueName('python-tool'),
+    workflowId,
     args: [
       {
         allow: [`${PKG_HOST}:${index.port}`, `127.0.0.1:${index.port}`],
@@ -54,6 +57,27 @@ test('venv, then pip install through the allowlist, then a blocked run importing
   });
   expect(index.hits.some((h) => h.includes('/files/greeting-2.0-py3-none-any.whl'))).toBe(true);
   expect(sessionDirs()).toEqual([]);
+
+  const report = auditHistory(await tc.client.workflow.getHandle(workflowId).fetchHistory());
+  expect(report.sessions).toEqual([
+    {
+      sessionId: expect.stringMatching(/^[0-9a-f]{16}$/), worker: expect.any(String), taskQueue: expect.stringContaining('/sandbox-sessions/'),
+      activityId: '1', runs: 3, closed: true,
+      files: [
+        { op: 'put', path: 'tool.py', bytes: expect.any(Number), ok: true, message: null },
+        { op: 'put', path: 'input.txt', bytes: 9, ok: true, message: null },
+        { op: 'get', path: 'output.txt', bytes: 16, ok: true, message: null },
+      ],
+    },
+  ]);
+  const sessionId = report.sessions[0].sessionId;
+  expect(report.runs.map((r) => [r.posture, r.outcome, r.session])).toEqual([
+    ['blocked', 'completed', sessionId], ['allowlist', 'completed', sessionId], ['blocked', 'completed', sessionId],
+  ]);
+  const text = formatAudit(report);
+  expect(text).toMatch(/ACTIVITY +ATTEMPT +SESSION +OUTCOME +POSTURE/);
+  expect(text).toContain(`session ${sessionId.slice(0, 8)} on ${report.sessions[0].worker}: 3 runs; put tool.py (`);
+  expect(text).toContain('input.txt (9 B); got output.txt (16 B); closed');
 }, 120_000);
 
 describe('affinity: two workers on one task queue', () => {
