@@ -1,6 +1,7 @@
 // The demo (`npm run demo` -> scripts/demo.sh -> here): a Temporal dev server (or the one at
-// TEMPORAL_ADDRESS), a worker with the sandbox plugin, a flaky package index on loopback, the two
-// example workflows, their results, and the audit of both read back from history. Results go to
+// TEMPORAL_ADDRESS), a worker with the sandbox plugin, a flaky package index and a Python package
+// index on loopback, three example workflows (a retried install, the postures, a session with a
+// real pip install), their results, and the audit of each read back from history. Results go to
 // stdout, progress to stderr. Ctrl-C ends everything it started.
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -12,6 +13,8 @@ import type { RunResult } from '../workflows';
 import { useOrStartServer, type TemporalServer } from '../fixtures/dev-server';
 import { startPackageIndex, type PackageIndex } from '../fixtures/package-index';
 import { installQuietRuntime } from '../fixtures/quiet-runtime';
+import type { PythonIndex } from '../fixtures/python-index';
+import { runPythonTool, startIndex, WHEEL } from './python-tool';
 
 const PKG = 'pkgs.example.test';
 const EVIL = 'evil.example.test';
@@ -20,7 +23,15 @@ const FAIL_FIRST = 2;
 const progress = (line: string) => process.stderr.write(`demo: ${line}\n`);
 const out = (line = '') => process.stdout.write(`${line}\n`);
 
-type Started = { server?: TemporalServer; index?: PackageIndex; worker?: Worker; running?: Promise<void>; native?: NativeConnection; connection?: Connection };
+type Started = {
+  server?: TemporalServer;
+  index?: PackageIndex;
+  pythonIndex?: PythonIndex;
+  worker?: Worker;
+  running?: Promise<void>;
+  native?: NativeConnection;
+  connection?: Connection;
+};
 
 async function demo(s: Started): Promise<void> {
   // Signals are ours (cleanup below), not the SDK's default worker shutdown. Logs at ERROR only:
@@ -29,6 +40,8 @@ async function demo(s: Started): Promise<void> {
   s.server = await useOrStartServer({ log: progress });
   s.index = await startPackageIndex({ failFirst: FAIL_FIRST });
   progress(`package index on 127.0.0.1:${s.index.port} (as ${PKG}; it answers 503 to the first ${FAIL_FIRST} downloads)`);
+  s.pythonIndex = await startIndex();
+  progress(`Python package index on 127.0.0.1:${s.pythonIndex.port} (as ${PKG}, serving ${WHEEL.filename})`);
 
   const taskQueue = `sandbox-demo-${process.pid}`;
   s.native = await NativeConnection.connect({ address: s.server.address });
@@ -81,8 +94,12 @@ async function demo(s: Started): Promise<void> {
   }
   out();
 
-  out('== 3. Audit, read back from history (temporal-sandbox audit WORKFLOW_ID) ==');
-  for (const id of [installId, posturesId]) {
+  progress('running pythonTool');
+  const toolId = `demo-python-tool-${suffix}`;
+  await runPythonTool(client, taskQueue, toolId, PKG, s.pythonIndex, out);
+
+  out('== 4. Audit, read back from history (temporal-sandbox audit WORKFLOW_ID) ==');
+  for (const id of [installId, posturesId, toolId]) {
     const history = await client.workflow.getHandle(id).fetchHistory();
     out(formatAudit(auditHistory(history, id)));
   }
@@ -98,6 +115,7 @@ async function cleanup(s: Started): Promise<void> {
   await bounded(s.connection?.close(), 2_000);
   await bounded(s.native?.close(), 2_000);
   await bounded(s.index?.close(), 2_000);
+  await bounded(s.pythonIndex?.close(), 2_000);
   if (s.server?.owned) progress('stopping the Temporal dev server');
   await bounded(s.server?.stop(), 10_000);
 }
