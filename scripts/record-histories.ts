@@ -1,7 +1,7 @@
 // Records the histories that test/temporal/replay.test.ts replays: each example workflow run
 // for real (dev server, worker with the plugin, loopback package index), its history written as
 // JSON to test/temporal/histories/. Run it again after an intended change to the workflows:
-//   npx tsc -p . && node dist/scripts/record-histories.js
+//   npx tsc -p . && node dist/scripts/record-histories.js [NAME...]   (default: every one)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -11,6 +11,7 @@ import { SandboxPlugin } from '../activities';
 import { useOrStartServer } from '../fixtures/dev-server';
 import { startPackageIndex } from '../fixtures/package-index';
 import { installQuietRuntime } from '../fixtures/quiet-runtime';
+import { startIndex, WHEEL } from '../demo/python-tool';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const OUT = path.join(REPO, 'test', 'temporal', 'histories');
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   installQuietRuntime();
   const server = await useOrStartServer({ log });
   const index = await startPackageIndex({ failFirst: 2 });
+  const pythonIndex = await startIndex();
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   const connection = await Connection.connect({ address: server.address });
   try {
@@ -44,6 +46,16 @@ async function main(): Promise<void> {
       },
       { name: 'sandboxed-command', type: 'sandboxedCommand', args: [{ command: 'echo hello from the sandbox' }] },
       {
+        name: 'python-tool',
+        type: 'pythonTool',
+        args: [{
+          allow: [`${PKG}:${pythonIndex.port}`, `127.0.0.1:${pythonIndex.port}`],
+          install: ['--trusted-host', PKG, '--index-url', `http://${PKG}:${pythonIndex.port}/simple/`, WHEEL.name],
+          script: 'import greeting\nopen("output.txt", "w").write(greeting.hello(open("input.txt").read().strip()))\n',
+          input: 'replay\n',
+        }],
+      },
+      {
         name: 'sandboxed-command-refused',
         type: 'sandboxedCommand',
         args: [{ session: { networkMode: 'allowlist', networkAllowlist: [`${PKG}:443`] }, command: 'true', call: { networkAllowlist: [`${EVIL}:443`] } }],
@@ -51,8 +63,9 @@ async function main(): Promise<void> {
       },
     ];
     mkdirSync(OUT, { recursive: true });
+    const only = process.argv.slice(2);
     await worker.runUntil(async () => {
-      for (const run of runs) {
+      for (const run of runs.filter((r) => only.length === 0 || only.includes(r.name))) {
         const workflowId = `${run.name}-${Date.now()}`;
         const outcome = await client.workflow
           .execute(run.type, { taskQueue, workflowId, args: run.args })
@@ -68,6 +81,7 @@ async function main(): Promise<void> {
     await connection.close();
     await nativeConnection.close();
     await index.close();
+    await pythonIndex.close();
     await server.stop();
   }
 }

@@ -149,3 +149,17 @@ test('a workflow still running: its run shows with the attempt and the progress 
   }
   expect(processesWith(marker)).toEqual([]);
 });
+
+test('a recorded session history: the CLI shows its runs in order with their postures, each with its session, and the files in and out', async () => {
+  const file = path.join(__dirname, '..', '..', '..', 'test', 'temporal', 'histories', 'python-tool.json');
+  const text = await runCli(['audit', '--history', file], { env: env() });
+  expect({ code: text.code, stderr: text.stderr }).toEqual({ code: 0, stderr: '' });
+  const lines = text.stdout.split('\n');
+  expect(lines[1]).toMatch(/^ACTIVITY +ATTEMPT +SESSION +OUTCOME +POSTURE/);
+  expect(lines.slice(2, 5).map((l) => l.split(/ +/).slice(3, 5))).toEqual([['completed', 'blocked'], ['completed', 'allowlist'], ['completed', 'blocked']]);
+  expect(text.stdout).toMatch(/session [0-9a-f]{8} on \S+: 3 runs; put tool\.py \(\d+ B\), input\.txt \(7 B\); got output\.txt \(\d+ B\); closed/);
+  const json = await runCli(['audit', '--history', file, '--json'], { env: env() });
+  const report = JSON.parse(json.stdout);
+  expect(report.sessions).toHaveLength(1);
+  expect(report.runs.every((r: { session: string }) => r.session === report.sessions[0].sessionId)).toBe(true);
+});

@@ -23,7 +23,7 @@ beforeAll(() => installQuietRuntime());
 
 test('every recorded history replays without a determinism error', async () => {
   const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
-  expect(files).toEqual(expect.arrayContaining(['install-package.json', 'network-postures.json', 'sandboxed-command.json']));
+  expect(files).toEqual(expect.arrayContaining(['install-package.json', 'network-postures.json', 'python-tool.json', 'sandboxed-command.json']));
   const histories = files.map((file) => ({ workflowId: file, history: load(file) }));
   const results: Array<{ workflowId: string; error?: unknown }> = [];
   for await (const result of Worker.runReplayHistories(replayOptions(), histories)) results.push(result);
