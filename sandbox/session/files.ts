@@ -7,7 +7,7 @@
 // through.
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, constants, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync,
+  closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync,
 } from 'node:fs';
 import type { HostIdentity } from '../contain/identity';
 import { SandboxInputError } from '../errors';
@@ -61,6 +61,7 @@ export function writeSessionFile(root: string, names: readonly string[], data: U
     const fd = openAt(dir, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, shown, mode);
     try {
       if (owner) fchownSync(fd, owner.uid, owner.gid);
+      fchmodSync(fd, mode); // the mode as given: open(2) narrows it by the worker's umask
       for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
     } finally {
       closeSync(fd);

@@ -13,7 +13,7 @@ import { printable } from '../policy/host';
 import type { RunOptions } from '../run/options';
 import type { SandboxRunner } from '../run/runner';
 import type { RunResult } from '../types';
-import { pickCeiling } from '../vocabulary';
+import { CEILING_FIELDS, pickCeiling } from '../vocabulary';
 import { readSessionFile, writeSessionFile } from './files';
 import { checkFileMode, checkFileSize, checkMaxBytes, checkSessionPath, checkSessionTimeoutSeconds, DEFAULT_MAX_SESSIONS, SESSION_WORKDIR } from './rules';
 
@@ -96,8 +96,12 @@ export class SessionStore {
     if (options.signal?.aborted) abort.abort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     s.runs.add(abort);
+    // The session's ceiling only: a ceiling field in a run's options (a payload may carry one the
+    // session left unset) must not reach the run.
+    const own: Record<string, unknown> = { ...options };
+    for (const field of CEILING_FIELDS) delete own[field];
     const running = this.runner.run({
-      ...options,
+      ...(own as SessionRunOptions),
       ...s.ceiling,
       workdir: s.workdir.path,
       workdirInside: SESSION_WORKDIR,
