@@ -54,7 +54,7 @@ export class SessionStore {
     options: { maxSessions?: number } = {},
   ) {
     this.maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
-    // A worker that starts removes what dead workers left: their sessions' work dirs included.
+    // A worker that starts removes (in the background) what dead workers left, their sessions' work dirs included.
     lifeDir();
   }
 

@@ -507,7 +507,7 @@ describe('from outside, after every run', () => {
       for (const backend of BACKENDS) {
         for (const posture of [...POSTURES, 'open' as const]) {
           const src = runs.get(key(caller, backend, posture))?.report?.workdir_source;
-          expect(src).toEqual({ ok: true, value: expect.stringMatching(/\/temporal-sandbox-\d+\/life-\d+-\d+\/run-/) });
+          expect(src).toEqual({ ok: true, value: expect.stringMatching(/\/temporal-sandbox-\d+\/life-\d+-[0-9a-f]{8}\/run-/) });
           expect([caller, backend, posture, existsSync(src.value)]).toEqual([caller, backend, posture, false]);
         }
       }

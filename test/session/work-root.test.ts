@@ -1,11 +1,12 @@
 // The work root (sandbox/contain/work-root.ts): each process makes its work dirs in a life dir
-// named by its pid and start time, and a life dir whose maker is gone (killed, or its pid reused)
-// is removed by the next process that makes one, or by reapDeadLives(). A live process's dir, a
-// name of another form, another user's dir and a link's target are never touched; a work root
-// that someone else could write is refused. Children run with a private TMPDIR where they can.
+// whose socket it listens on while it lives, and a life dir whose maker is gone (killed, in this
+// PID namespace or another) is removed by the next process that makes one, or by
+// reapDeadLives(). A live process's dir, a name of another form, another user's dir, a dir that
+// cannot be judged and a link's target are never touched; a work root that someone else could
+// write is refused. Children run with a private TMPDIR.
 import { spawn, type ChildProcess } from 'node:child_process';
 import {
-  chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync,
+  chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, utimesSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -14,8 +15,6 @@ import { AS_ROOT, spawnNode, testAsRoot } from '../containment/harness';
 
 const WORK_ROOT_JS = path.join(__dirname, '..', '..', 'sandbox', 'contain', 'work-root.js');
 const UID = process.getuid!();
-/** A pid no process can have. */
-const NO_PID = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8')) + 1;
 
 let scratch: string;
 /** The work root children see with TMPDIR=scratch. */
@@ -29,10 +28,11 @@ afterEach(() => rmSync(scratch, { recursive: true, force: true }));
 
 type Life = { child: ChildProcess; dir: string };
 
-/** A node process that makes its life dir (TMPDIR=scratch), puts a file in it, and waits. */
-function startLife(): Promise<Life> {
+/** A node process that makes its life dir (TMPDIR=scratch), puts a file in it, and waits; `wrap` runs it under another program. */
+function startLife(wrap: string[] = []): Promise<Life> {
   const code = `const d = require(${JSON.stringify(WORK_ROOT_JS)}).lifeDir(); require('fs').writeFileSync(d + '/inside', 'x'); console.log(d); setInterval(() => {}, 1 << 30);`;
-  const child = spawn(process.execPath, ['-e', code], { env: { ...process.env, TMPDIR: scratch }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const argv = [...wrap, process.execPath, '-e', code];
+  const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, TMPDIR: scratch }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.on('error', reject);
@@ -66,66 +66,88 @@ test('a SIGKILLed process\'s life dir is reaped; a live process\'s and this proc
   const live = await startLife();
   try {
     expect(path.dirname(dead.dir)).toBe(base);
-    expect(path.basename(dead.dir)).toMatch(new RegExp(`^life-${dead.child.pid}-\\d+$`));
-    expect(readdirSync(dead.dir)).toEqual(['inside']);
+    expect(path.basename(dead.dir)).toMatch(new RegExp(`^life-${dead.child.pid}-[0-9a-f]{8}$`));
+    expect(readdirSync(dead.dir).sort()).toEqual(['.alive', 'inside']);
     await kill(dead.child);
-    expect(reapDeadLives(base)).toEqual([dead.dir]);
+    expect(await reapDeadLives(base)).toEqual([dead.dir]);
     expect(existsSync(dead.dir)).toBe(false);
-    expect(readdirSync(live.dir)).toEqual(['inside']);
+    expect(readdirSync(live.dir).sort()).toEqual(['.alive', 'inside']);
     // This process's own, in the real work root: whatever else is reaped there, never it.
     const own = lifeDir();
-    expect(path.basename(own)).toMatch(new RegExp(`^life-${process.pid}-\\d+$`));
-    expect(reapDeadLives()).not.toContain(own);
+    expect(await reapDeadLives()).not.toContain(own);
     expect(existsSync(own)).toBe(true);
   } finally {
     await kill(live.child);
   }
 });
 
-test('a dir of a live pid with another start time (the pid was reused) is reaped, as is one of no such pid', async () => {
-  const live = await startLife();
+testAsRoot('a process that is PID 1 of its own PID namespace: its dir stays while it lives, and goes once it is gone', async () => {
+  // Its pid means nothing out here (pid 1 is the host's init): only its socket tells.
+  const inNamespace = await startLife(['unshare', '--pid', '--fork', '--kill-child', '--mount-proc']);
   try {
-    const start = path.basename(live.dir).split('-')[2];
-    const reused = plant(`life-${live.child.pid}-${Number(start) + 1}`);
-    const none = plant(`life-${NO_PID}-1`);
-    expect(reapDeadLives(base).sort()).toEqual([none, reused].sort());
-    expect(readdirSync(base)).toEqual([path.basename(live.dir)]);
+    expect(path.basename(inNamespace.dir)).toMatch(/^life-1-[0-9a-f]{8}$/);
+    expect(await reapDeadLives(base)).toEqual([]);
+    expect(readdirSync(inNamespace.dir).sort()).toEqual(['.alive', 'inside']);
   } finally {
-    await kill(live.child);
+    await kill(inNamespace.child);
   }
+  // unshare is gone; its child (killed by --kill-child) goes a moment later.
+  const deadline = Date.now() + 5000;
+  let reaped: string[] = [];
+  while (reaped.length === 0 && Date.now() < deadline) {
+    reaped = await reapDeadLives(base);
+    if (reaped.length === 0) await new Promise((r) => setTimeout(r, 50));
+  }
+  expect(reaped).toEqual([inNamespace.dir]);
 });
 
-test('names of another form are left alone, and a link named like a dead life dir is removed without following it', () => {
-  for (const name of ['life-x-1', 'life-1', 'life-1-2-3', 'other', `Life-${NO_PID}-1`]) plant(name);
+test('a dir without its socket is being made, unless it is old; a dir marked as not judgeable stays', async () => {
+  const young = plant('life-1-0000000a');
+  const old = plant('life-1-0000000b');
+  utimesSync(old, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+  const unjudged = plant('life-1-0000000c');
+  writeFileSync(path.join(unjudged, '.unjudged'), 'x');
+  utimesSync(unjudged, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+  expect(await reapDeadLives(base)).toEqual([old]);
+  expect(existsSync(young) && existsSync(unjudged)).toBe(true);
+});
+
+test('names of another form are left alone, and a link named like a life dir is removed without following it', async () => {
+  for (const name of ['life-x-0000000a', 'life-1', 'life-1-2-3', 'life-1-XYZ', 'other', 'Life-1-0000000a']) plant(name);
   const target = path.join(scratch, 'target');
   mkdirSync(target);
   writeFileSync(path.join(target, 'keep'), 'x');
-  symlinkSync(target, path.join(base, `life-${NO_PID}-2`));
-  expect(reapDeadLives(base)).toEqual([path.join(base, `life-${NO_PID}-2`)]);
-  expect(readdirSync(base).sort()).toEqual(['Life-' + NO_PID + '-1', 'life-1', 'life-1-2-3', 'life-x-1', 'other'].sort());
+  symlinkSync(target, path.join(base, 'life-2-0000000a'));
+  expect(await reapDeadLives(base)).toEqual([path.join(base, 'life-2-0000000a')]);
+  expect(readdirSync(base).sort()).toEqual(['Life-1-0000000a', 'life-1', 'life-1-2-3', 'life-1-XYZ', 'life-x-0000000a', 'other'].sort());
   expect(readdirSync(target)).toEqual(['keep']);
 });
 
-test('a dead life dir with a directory its command made unreadable (mode 0) is still removed', () => {
-  const dir = plant(`life-${NO_PID}-3`);
+test('a dead life dir with a directory its command made unreadable (mode 0) is still removed', async () => {
+  const dir = plant('life-3-0000000a');
+  utimesSync(dir, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
   mkdirSync(path.join(dir, 'locked/deeper'), { recursive: true });
   writeFileSync(path.join(dir, 'locked/deeper/file'), 'x');
   chmodSync(path.join(dir, 'locked/deeper'), 0);
   chmodSync(path.join(dir, 'locked'), 0);
-  expect(reapDeadLives(base)).toEqual([dir]);
+  utimesSync(dir, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+  expect(await reapDeadLives(base)).toEqual([dir]);
   expect(existsSync(dir)).toBe(false);
 });
 
-testAsRoot('a dead life dir of another user is not this process\'s to judge, and stays', () => {
-  const theirs = plant(`life-${NO_PID}-4`);
+testAsRoot('a dead life dir of another user is not this process\'s to judge, and stays', async () => {
+  const theirs = plant('life-4-0000000a');
+  utimesSync(theirs, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
   chownSync(theirs, 65534, 65534);
-  expect(reapDeadLives(base)).toEqual([]);
+  expect(await reapDeadLives(base)).toEqual([]);
   expect(readdirSync(theirs)).toEqual(['left']);
 });
 
 test('a new process\'s first lifeDir() reaps what dead ones left, and makes its own dir of mode 0o711', async () => {
-  const dead = plant(`life-${NO_PID}-5`);
-  const r = await spawnNode(['-e', `console.log(require(${JSON.stringify(WORK_ROOT_JS)}).lifeDir())`], { env: { ...process.env, TMPDIR: scratch } });
+  const dead = plant('life-5-0000000a');
+  utimesSync(dead, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+  // The reap runs in the background: the child waits a moment before it exits.
+  const r = await spawnNode(['-e', `console.log(require(${JSON.stringify(WORK_ROOT_JS)}).lifeDir()); setTimeout(() => {}, 500)`], { env: { ...process.env, TMPDIR: scratch } });
   expect(r.code).toBe(0);
   expect(existsSync(dead)).toBe(false);
   const made = r.stdout.trim();

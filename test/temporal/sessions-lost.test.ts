@@ -82,7 +82,7 @@ test('SIGKILL while a session is open: the next call is SandboxSessionLost withi
   // A worker that starts on this host removes what the dead one left (or another process that
   // uses the work root did it first: test/session has the reaper on its own).
   const second = await childWorker();
-  expect(existsSync(life)).toBe(false);
+  await eventually(() => (existsSync(life) ? undefined : true), 'the dead worker\'s life directory to be reaped', 5_000);
   second.child.kill('SIGTERM');
   expect(await second.exited).toBe(0);
   expect(lifeDirOf(second.child.pid!)).toBeUndefined(); // a worker that stops removes its own
