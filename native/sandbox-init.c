@@ -1,12 +1,13 @@
 /*
  * sandbox-init: the one small program temporal-sandbox adds to a run (docs/mechanism.md).
  *
- *   sandbox-init launch [--cgroup DIR] [--uid UID --gid GID] -- PROGRAM [ARG...]
+ *   sandbox-init launch [--cgroup DIR] [--uid UID --gid GID] [--own-netns [--capture]] -- PROGRAM [ARG...]
  *       Outside any namespace, just before the backend starts: join the run's cgroup, become
- *       the run's unprivileged host user, tie our life to the worker's, exec PROGRAM (bwrap or
+ *       the run's unprivileged host user, for bubblewrap with capture make the network namespace
+ *       and its capture (capture.c), tie our life to the worker's, exec PROGRAM (bwrap or
  *       unshare, which then start `sandbox-init init` inside the new namespaces).
  *
- *   sandbox-init init --spec-fd FD [--lo-up] [--hostname NAME] [--listen PORT]...
+ *   sandbox-init init --spec-fd FD [--lo-up] [--capture] [--hostname NAME] [--listen PORT]...
  *                     [VIEW OPTION]... [--mask-root-only] [--landlock-{list,read,write,dev,proc} PATH]...
  *                     [--counted-outside N] [--no-namespace]
  *       PID 1 of the run. In phases: close what the worker did not mean to pass; build the view
@@ -18,6 +19,7 @@
  * Every failure before the command runs goes through die() (util.c): one line, exit 125.
  */
 #define _GNU_SOURCE
+#include "capture.h"
 #include "caps.h"
 #include "ipc.h"
 #include "landlock.h"
@@ -44,6 +46,8 @@
 #include <unistd.h>
 
 #define MAX_LISTEN 4
+/* How many descriptors the launcher handed to the worker (it sets it, init reads it). */
+#define HANDED_ENV "SANDBOX_INIT_HANDED"
 #define MAX_OPS 256
 #define MAX_RULES 256
 
@@ -52,16 +56,19 @@
 static int launch(int argc, char **argv) {
   const char *cgroup = NULL;
   long long uid = -1, gid = -1;
-  int i = 0;
+  int own_netns = 0, capture = 0, i = 0;
   for (; i < argc; i++) {
     if (!strcmp(argv[i], "--")) { i++; break; }
     if (!strcmp(argv[i], "--cgroup") && i + 1 < argc) cgroup = argv[++i];
     else if (!strcmp(argv[i], "--uid") && i + 1 < argc) uid = parse_number(argv[++i], 1, 0xfffffffeLL, "--uid");
     else if (!strcmp(argv[i], "--gid") && i + 1 < argc) gid = parse_number(argv[++i], 1, 0xfffffffeLL, "--gid");
+    else if (!strcmp(argv[i], "--own-netns")) own_netns = 1;
+    else if (!strcmp(argv[i], "--capture")) capture = 1;
     else die("launch: unknown option '%s'", argv[i]);
   }
   if (i >= argc) die("launch: no program after --");
   if ((uid < 0) != (gid < 0)) die("launch: give --uid and --gid together");
+  if (capture && !own_netns) die("launch: --capture needs --own-netns");
 
   /* Phase: the cgroup, while we may still write to it. Everything the run starts stays in it. */
   if (cgroup) {
@@ -77,6 +84,18 @@ static int launch(int argc, char **argv) {
     if (setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) < 0) die_errno("become uid %lld", uid);
     if (getuid() != (uid_t)uid || geteuid() != (uid_t)uid || getgid() != (gid_t)gid) die("the uid did not change");
   }
+  /* Phase: the network namespace and its capture, as the run's user, before bwrap makes the
+   * command's user namespace beneath ours. The channel stays for `init` (not taken here). */
+  if (own_netns) {
+    net_own_namespace();
+    if (capture) {
+      const char *ch = getenv("NODE_CHANNEL_FD");
+      int n = capture_setup(ch && *ch ? (int)parse_number(ch, 0, 1 << 20, "NODE_CHANNEL_FD") : -1);
+      char count[16];
+      snprintf(count, sizeof count, "%d", n);
+      if (setenv(HANDED_ENV, count, 1) < 0) die_errno("setenv");
+    }
+  }
   /* Phase: the worker's death ends the run. After the uid change, which clears this setting. */
   pid_t parent = getppid();
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_errno("prctl(PR_SET_PDEATHSIG)");
@@ -88,7 +107,7 @@ static int launch(int argc, char **argv) {
 /* ================================ init ================================================== */
 
 struct init_args {
-  int spec_fd, lo_up, mask_root_only, no_namespace, counted_outside;
+  int spec_fd, lo_up, capture, mask_root_only, no_namespace, counted_outside;
   const char *hostname;
   int ports[MAX_LISTEN], nports;
   struct view_op ops[MAX_OPS];
@@ -106,6 +125,7 @@ static void parse_init(int argc, char **argv, struct init_args *a) {
     if (a->nops < MAX_OPS && view_parse(argc, argv, &i, &a->ops[a->nops])) { a->nops++; continue; }
     if (!strcmp(o, "--spec-fd") && more) a->spec_fd = (int)parse_number(argv[++i], 0, 1 << 20, "--spec-fd");
     else if (!strcmp(o, "--lo-up")) a->lo_up = 1;
+    else if (!strcmp(o, "--capture")) a->capture = 1;
     else if (!strcmp(o, "--mask-root-only")) a->mask_root_only = 1;
     else if (!strcmp(o, "--no-namespace")) a->no_namespace = 1;
     else if (!strcmp(o, "--hostname") && more) a->hostname = argv[++i];
@@ -141,18 +161,6 @@ static void close_stray_fds(int keep1, int keep2) {
   syscall(SYS_close_range, from, ~0u, 0);
 }
 
-static void lo_up(void) {
-  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0) die_errno("socket for loopback");
-  struct ifreq ifr;
-  memset(&ifr, 0, sizeof ifr);
-  strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) die_errno("read loopback flags");
-  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-  if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) die_errno("bring loopback up");
-  close(s);
-}
-
 static int listen_loopback(int port) {
   int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0) die_errno("socket");
@@ -175,7 +183,7 @@ static void hand_over_listeners(int channel, const struct init_args *a) {
     int s = listen_loopback(a->ports[k]);
     char line[160];
     snprintf(line, sizeof line,
-             "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Native\",\"msg\":{\"sandboxListen\":%d}}\n", a->ports[k]);
+             "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Native\",\"msg\":{\"sandboxListen\":\"%d\"}}\n", a->ports[k]);
     ipc_send(channel, line, s);
     close(s); /* the worker holds the only copy now: the command cannot accept on it */
   }
@@ -250,7 +258,13 @@ static int init(int argc, char **argv) {
 
   if (a.nops > 0) view_build(a.ops, a.nops);
   if (a.hostname && sethostname(a.hostname, strlen(a.hostname)) < 0) die_errno("set the host name");
-  if (a.lo_up) lo_up();
+  if (a.lo_up) net_lo_up();
+  /* Descriptors handed to the worker, here or by the launcher: each gets an ACK to read. */
+  int handed = a.nports;
+  const char *by_launcher = getenv(HANDED_ENV);
+  if (by_launcher) handed += (int)parse_number(by_launcher, 0, 16, HANDED_ENV);
+  unsetenv(HANDED_ENV);
+  if (a.capture) handed += capture_setup(channel);
   hand_over_listeners(channel, &a);
 
   char masked[8192] = "";
@@ -293,7 +307,7 @@ static int init(int argc, char **argv) {
     snprintf(line, sizeof line, "{\"sandboxExit\":{\"setupError\":");
     json_string(line, sizeof line - 4, failure);
     strcat(line, "}}\n");
-    ipc_send_last(channel, line, a.nports);
+    ipc_send_last(channel, line, handed);
     return SETUP_FAILED;
   }
 
@@ -305,7 +319,7 @@ static int init(int argc, char **argv) {
     snprintf(line, sizeof line, "{\"sandboxExit\":{\"code\":%d", WEXITSTATUS(out.status));
   if (out.limit) snprintf(line + strlen(line), sizeof line - strlen(line), ",\"limit\":\"%s\"", out.limit);
   strcat(line, "}}\n");
-  ipc_send_last(channel, line, a.nports);
+  ipc_send_last(channel, line, handed);
   return WIFSIGNALED(out.status) ? 128 + WTERMSIG(out.status) : WEXITSTATUS(out.status);
 }
 

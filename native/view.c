@@ -102,6 +102,10 @@ static void make_mount_point(const char *path, int directory) {
     *slash = 0;
     make_dirs(parent);
   }
+  /* An existing file is a mount point already (the host's /etc/resolv.conf, which a user other
+   * than its owner could not open for writing). */
+  struct stat st;
+  if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) return;
   int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd < 0 && errno != EEXIST && errno != EROFS) die_errno("create %s", path);
   if (fd >= 0) close(fd);

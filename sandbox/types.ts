@@ -18,7 +18,11 @@ export type RefusalReason =
 /** What every connection record has: when, through which proxy, and the target as asked for. */
 type RecordBase = {
   at: string;
-  proxy: 'http' | 'socks5';
+  /**
+   * The way in: a proxy the client asked (http, socks5), a connection captured without one
+   * (transparent), or the stub DNS refusing a name (dns: port 53, the port the question came to).
+   */
+  proxy: 'http' | 'socks5' | 'transparent' | 'dns';
   host: string;
   port: number;
 };
@@ -59,6 +63,8 @@ export type NetworkPolicy = {
   socksUrl: string | null;
   /** What enforces the posture, in plain words, and what does not. */
   notes: string[];
+  /** Present and true in report mode: every public destination was allowed and recorded. */
+  report?: true;
 };
 
 /** The filesystem the command saw (docs/security-model.md, "The view"). Paths are inside the view. */
@@ -90,8 +96,25 @@ export type Backstops = {
   landlock: { abi: number | null; note?: string };
 };
 
+/**
+ * Transparent capture as applied (docs/mechanism.md, "Transparent capture"): every TCP
+ * connection from inside reaches the run's decision, and names resolve through the stub DNS.
+ */
+export type CaptureApplied = {
+  /** Every TCP connection to any address and port, by an nftables TPROXY rule in the run's namespace. */
+  tcp: 'all';
+  /** The stub DNS the view's /etc/resolv.conf names. */
+  dns: '127.0.0.1:53';
+  /** Where a name the policy could allow resolves to, inside: synthetic, stable for the run. */
+  syntheticRange: string;
+  /** AAAA questions get no answer (NODATA): clients use the synthetic IPv4 address at once. */
+  aaaa: 'nodata';
+};
+
 /** The policy as applied to one run. */
 export type EffectivePolicy = NetworkPolicy & {
+  /** Transparent capture, or null where the run has none (not allowlist, or no namespace). */
+  capture: CaptureApplied | null;
   filesystem: FilesystemView;
   limits: AppliedLimits;
   backstops: Backstops;

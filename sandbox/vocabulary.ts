@@ -19,7 +19,7 @@ export function checkBackend(value: unknown, field = 'backend'): Backend {
 
 /** The fields of a session's ceiling. Whatever else a session is given is activity options. */
 export const CEILING_FIELDS = [
-  'networkMode', 'networkAllowlist', 'networkDenylist', 'networkProxyUrl', 'networkSocksUrl', 'backend',
+  'networkMode', 'networkAllowlist', 'networkDenylist', 'networkProxyUrl', 'networkSocksUrl', 'report', 'backend',
   'readOnlyPaths', 'readWritePaths', 'limits',
 ] as const;
 export type CeilingField = (typeof CEILING_FIELDS)[number];

@@ -4,10 +4,17 @@ import type { CompiledPolicy } from '../policy';
 import type { PreparedSandbox } from '../run/prepare';
 import type { ReportedReady } from '../run/sandbox-process';
 import type { Backend, EffectivePolicy } from '../types';
+import { SYNTHETIC_RANGE } from '../dns/synthetic';
 import { appliedLimits } from './applied-limits';
 import { cgroupSupport } from './cgroup';
 
-export function appliedPolicy(policy: CompiledPolicy, backend: Backend, prepared: PreparedSandbox, setup: ReportedReady | null): EffectivePolicy {
+export function appliedPolicy(
+  policy: CompiledPolicy,
+  backend: Backend,
+  prepared: PreparedSandbox,
+  setup: ReportedReady | null,
+  captured: boolean,
+): EffectivePolicy {
   const contained = backend !== 'none';
   const support = cgroupSupport();
   const notes = [...policy.effective.notes];
@@ -21,8 +28,12 @@ export function appliedPolicy(policy: CompiledPolicy, backend: Backend, prepared
     : setup && setup.landlock > 0
       ? { abi: setup.landlock }
       : { abi: null, note: setup?.landlockWhy || 'unknown' };
+  if (captured) {
+    notes.push(`transparent capture: every TCP connection from inside, to any address and port, reaches the same decision as the proxies (proxy variables or not); names resolve through the run's stub DNS on 127.0.0.1:53 to synthetic addresses of ${SYNTHETIC_RANGE}, and a refused name gets NXDOMAIN`);
+  }
   return {
     ...policy.effective,
+    capture: captured ? { tcp: 'all', dns: '127.0.0.1:53', syntheticRange: SYNTHETIC_RANGE, aaaa: 'nodata' } : null,
     notes,
     filesystem: { ...prepared.view, masked },
     limits: appliedLimits(policy.limits, {

@@ -19,6 +19,8 @@ export type ViewSpec = {
   readWrite: readonly string[];
   /** Size of the fresh /tmp and /dev/shm. */
   tmpBytes: number;
+  /** A resolv.conf naming the stub DNS, bound where the host's is (transparent capture). */
+  resolvConf?: string;
 };
 
 type SystemEntry = { path: string; link: string | null };
@@ -55,13 +57,25 @@ function resolvConfTarget(): string | null {
   return resolvTarget;
 }
 
+function isFile(p: string): boolean {
+  try {
+    return lstatSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
 export function viewOps(spec: ViewSpec): ViewOp[] {
   const ops: ViewOp[] = [];
   for (const e of system()) {
     ops.push(e.link === null ? { op: 'ro-bind', src: e.path, dest: e.path } : { op: 'symlink', target: e.link, dest: e.path });
   }
   const resolv = resolvConfTarget();
-  if (resolv) ops.push({ op: 'ro-bind', src: resolv, dest: resolv });
+  if (spec.resolvConf) {
+    // The stub's file where the command's resolver will look: the link's target, or the file itself.
+    const dest = resolv ?? (isFile('/etc/resolv.conf') ? '/etc/resolv.conf' : null);
+    if (dest) ops.push({ op: 'ro-bind', src: spec.resolvConf, dest });
+  } else if (resolv) ops.push({ op: 'ro-bind', src: resolv, dest: resolv });
   ops.push({ op: 'proc', dest: '/proc' });
   ops.push({ op: 'dev', dest: '/dev' });
   ops.push({ op: 'tmpfs', dest: '/tmp', bytes: spec.tmpBytes, mode: 0o1777 });

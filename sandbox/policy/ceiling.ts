@@ -10,6 +10,12 @@ export type NetworkCeiling = {
   networkDenylist?: readonly string[];
   networkProxyUrl?: string; // http://host:port (userinfo allowed)
   networkSocksUrl?: string; // socks5h://host:port
+  /**
+   * Report mode (docs/policy.md, "Report mode"): an allowlist session that allows every public
+   * destination and records it, to learn the allowlist a command needs. The denylist and the
+   * internal-address backstop still apply. Not under a worker allowlist.
+   */
+  report?: boolean;
 };
 
 /** What the view adds to its defaults, and the run's resource limits. */
@@ -48,6 +54,8 @@ export type WorkerCeiling = {
 export type CompiledPolicy = {
   backend: Backend;
   mode: NetworkMode;
+  /** Report mode: the allowlist step passes every destination (the denylist and backstop do not). */
+  report: boolean;
   allow: Entry[];
   deny: Entry[];
   proxyUrl: string | null;

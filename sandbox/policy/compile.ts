@@ -73,6 +73,8 @@ export function compilePolicy(
     if (session.networkSocksUrl !== undefined) checkProxyUrl(session.networkSocksUrl, 'networkSocksUrl', 'socks5h:');
   }
 
+  const report = checkReport(session.report, sessionMode, byo, worker.allow !== null && worker.allow !== undefined);
+
   // Per-call override: at most the session.
   if (call?.networkDenylist !== undefined) {
     throw new SandboxPolicyError(
@@ -103,12 +105,14 @@ export function compilePolicy(
       );
     }
     const callList = parseList(call.networkAllowlist, 'run() networkAllowlist');
-    // A session in 'open' posture covers everything; the worker allowlist still bounds the run.
-    if (sessionMode !== 'open') requireCovered(callList, sessionAllow, 'run() networkAllowlist', 'session allowlist');
+    // A session in 'open' posture or report mode covers everything; the worker allowlist still bounds the run.
+    if (sessionMode !== 'open' && !report) requireCovered(callList, sessionAllow, 'run() networkAllowlist', 'session allowlist');
     if (worker.allow) requireCovered(callList, worker.allow, 'run() networkAllowlist', 'worker allowlist');
     allow = flat(callList);
   }
   if (mode !== 'allowlist') allow = [];
+  // A call that names its own posture or allowlist narrows report mode away.
+  const reporting = report && mode === 'allowlist' && call?.networkMode === undefined && call?.networkAllowlist === undefined;
 
   const deny = dedupe([...worker.deny, ...sessionDeny]);
   const proxyUrl = byo && mode !== 'blocked' ? (session.networkProxyUrl as string) : null;
@@ -117,6 +121,7 @@ export function compilePolicy(
   return {
     backend,
     mode,
+    report: reporting,
     allow,
     deny,
     proxyUrl,
@@ -130,9 +135,26 @@ export function compilePolicy(
       denylist: deny.map((e) => e.text),
       proxyUrl,
       socksUrl,
-      notes: notesFor(mode, deny.length > 0, proxyUrl !== null),
+      notes: notesFor(mode, deny.length > 0, proxyUrl !== null, reporting),
+      ...(reporting ? { report: true as const } : {}),
     },
   };
+}
+
+/** Report mode allows every public destination: only an allowlist session of ours, under no worker allowlist. */
+function checkReport(value: unknown, mode: string, byo: boolean, workerAllowlist: boolean): boolean {
+  if (value === undefined || value === false) return false;
+  if (value !== true) throw new SandboxPolicyError(`report must be true or false, not ${JSON.stringify(value)}`, { entry: 'report' });
+  if (mode !== 'allowlist') {
+    throw new SandboxPolicyError(`report applies only with networkMode 'allowlist', and this session's is '${mode}': write networkMode 'allowlist'`, { entry: 'report' });
+  }
+  if (byo) throw new SandboxPolicyError('report cannot apply with networkProxyUrl: the given proxy decides, not ours; drop one of them', { entry: 'report' });
+  if (workerAllowlist) {
+    throw new SandboxPolicyError('report is not allowed under a worker allowlist (it would allow what the worker does not): list the destinations instead', {
+      entry: 'report', ceiling: 'worker allowlist',
+    });
+  }
+  return true;
 }
 
 /** The view's extra host paths: worker prefixes, then the session, then the per-call narrowing. */

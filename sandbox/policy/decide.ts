@@ -50,7 +50,8 @@ export function decide(policy: CompiledPolicy, target: Target, self?: readonly s
   const nameRule = isName && allowlist ? policy.allow.find((e) => entryMatchesName(e, c.host, port)) : undefined;
   if (isName && target.addresses === undefined) {
     if (!allowlist) return { allowed: true };
-    if (!nameRule) return refuse('not-allowlisted', `${shown} is not on the allowlist`);
+    if (!nameRule && !policy.report) return refuse('not-allowlisted', `${shown} is not on the allowlist`);
+    if (!nameRule) return { allowed: true };
     return { allowed: true, rule: nameRule.text };
   }
 
@@ -78,7 +79,8 @@ export function decide(policy: CompiledPolicy, target: Target, self?: readonly s
   let rule: Entry | undefined;
   if (allowlist) {
     rule = isName ? nameRule : explicit(addrs[0].ip);
-    if (!rule) return refuse('not-allowlisted', `${shown} is not on the allowlist`, isName ? {} : { address: c.host });
+    // Report mode: the allowlist passes everything; the backstop below still applies.
+    if (!rule && !policy.report) return refuse('not-allowlisted', `${shown} is not on the allowlist`, isName ? {} : { address: c.host });
   }
 
   // 4. The backstop, per address: dial the first one that passes, never the name.
@@ -102,6 +104,24 @@ export function decide(policy: CompiledPolicy, target: Target, self?: readonly s
     ...(rule ? { rule: rule.text } : {}),
     address: s.text,
   });
+}
+
+/**
+ * For the stub DNS (docs/policy.md, "The stub DNS"): may a connection to this name pass on some
+ * port? The name stage of decide() with the port left open: refused when a deny entry for every
+ * port matches the name, or in allowlist posture when no allow entry matches it on any port.
+ */
+export function decideName(policy: CompiledPolicy, name: string): Decision {
+  const c = canonicalizeHost(name);
+  if (isHostProblem(c)) return refuse('malformed', `${printable(name)} is malformed: ${c.problem}`);
+  if (c.kind !== 'name') return refuse('malformed', `${c.host} is an address, not a name to look up`);
+  if (policy.mode === 'blocked') return refuse('not-allowlisted', `${c.host} refused: networkMode is 'blocked'`);
+  const d = policy.deny.find((e) => e.port === null && entryMatchesName(e, c.host, 1));
+  if (d) return refuse('denylisted', `${c.host} is denylisted by '${d.text}'`, { rule: d.text });
+  if (policy.mode !== 'allowlist' || policy.report) return { allowed: true };
+  const rule = policy.allow.find((e) => entryMatchesName(e, c.host, e.port ?? 1));
+  if (!rule) return refuse('not-allowlisted', `${c.host} is not on the allowlist (on any port)`);
+  return { allowed: true, rule: rule.text };
 }
 
 function selfAddresses(self: readonly string[] | undefined): Set<string> {

@@ -15,4 +15,4 @@ export {
 } from './ceiling';
 export { compileWorkerCeiling, type CompiledWorkerCeiling } from './worker-ceiling';
 export { compilePolicy } from './compile';
-export { decide, type Decision, type Target } from './decide';
+export { decide, decideName, type Decision, type Target } from './decide';

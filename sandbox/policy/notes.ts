@@ -1,7 +1,7 @@
 // What enforces a run's posture, and what does not, in the words the result carries.
 import type { NetworkMode } from '../types';
 
-export function notesFor(mode: NetworkMode, hasDeny: boolean, byo: boolean): string[] {
+export function notesFor(mode: NetworkMode, hasDeny: boolean, byo: boolean, report = false): string[] {
   if (byo) {
     return [
       'bring-your-own proxy: no allowlist or denylist of ours applies',
@@ -16,6 +16,7 @@ export function notesFor(mode: NetworkMode, hasDeny: boolean, byo: boolean): str
     case 'allowlist':
       return [
         "allowlist: a fresh network namespace; only the run's proxies are reachable, and they refuse what the allowlist does not allow",
+        ...(report ? ['report mode: every public destination is allowed and recorded, to learn the allowlist; this run was not held to one'] : []),
         'internal addresses (loopback, private, link-local, ...) are refused unless an IP or CIDR entry allows them explicitly',
         ...(hasDeny ? ['the denylist is checked first and always wins'] : []),
       ];

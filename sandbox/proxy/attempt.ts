@@ -3,11 +3,11 @@
 // they are over, with their bytes and duration.
 import { performance } from 'node:perf_hooks';
 import { formatHostPort, printable } from '../policy';
-import type { RefusalReason } from '../types';
+import type { ConnectionRecord, RefusalReason } from '../types';
 import type { ProxyContext } from './context';
 
 export type Attempt = {
-  proxy: 'http' | 'socks5';
+  proxy: ConnectionRecord['proxy'];
   at: string;
   t0: number;
   /** Canonical host when it canonicalized; the raw text (cut) otherwise. */

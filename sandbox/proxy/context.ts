@@ -5,6 +5,7 @@ import type { CompiledPolicy } from '../policy';
 import type { StaticAnswers } from '../policy';
 import { RunBudget } from './budget';
 import { RecordLog } from './records';
+import { SyntheticNames } from '../dns/synthetic';
 import { createResolver, type Resolve } from './resolver';
 
 export type ProxyLimits = {
@@ -51,6 +52,8 @@ export type ProxyContext = {
   limits: ProxyLimits;
   /** What the run's two proxies may take from the worker together (budget.ts). */
   budget: RunBudget;
+  /** The stub DNS's synthetic addresses, read back by the transparent proxy. */
+  names: SyntheticNames;
 };
 
 /** The one way a run's proxy context is made: both proxies of the run share what it returns. */
@@ -73,5 +76,6 @@ export function makeProxyContext(o: {
     self: [],
     limits,
     budget: new RunBudget(limits),
+    names: new SyntheticNames(),
   };
 }

@@ -23,6 +23,8 @@ export type LaunchPlan = {
   isolateNetwork: boolean;
   /** Ports to listen on inside the namespace, handed back to the worker. */
   listen: readonly number[];
+  /** Transparent capture and the stub DNS in the run's namespace (isolateNetwork only). */
+  capture: boolean;
   /** The fd sandbox-init reads the command from (it arrives after the namespaces are up). */
   specFd: number;
   /** An fd open on the helper itself: the run's user may not be able to reach its path. */
@@ -128,11 +130,21 @@ function selfExec(plan: LaunchPlan): string {
  * --die-with-parent is set after that.
  */
 function launched(plan: LaunchPlan, program: string, args: string[], pidNamespace: boolean, always = false): Launch {
-  if (!plan.cgroup && !always) return { file: program, args, pidNamespace, ...(plan.switchTo ? { ids: plan.switchTo } : {}) };
+  if (!plan.cgroup && !always && !launcherMakesNetns(plan)) return { file: program, args, pidNamespace, ...(plan.switchTo ? { ids: plan.switchTo } : {}) };
   const pre: string[] = [];
   if (plan.cgroup) pre.push('--cgroup', plan.cgroup);
   if (plan.switchTo) pre.push('--uid', String(plan.switchTo.uid), '--gid', String(plan.switchTo.gid));
+  if (launcherMakesNetns(plan)) pre.push('--own-netns', '--capture');
   return { file: helperPath(plan.backend), args: ['launch', ...pre, '--', program, ...args], pidNamespace };
+}
+
+/**
+ * bubblewrap puts the command in a user namespace of its own, beneath the network's owner, so
+ * only a network namespace made before bwrap starts can be set up (capture needs capabilities
+ * over it) while the command never holds any: the launcher makes it, and bwrap joins it.
+ */
+function launcherMakesNetns(plan: LaunchPlan): boolean {
+  return plan.backend === 'bubblewrap' && plan.isolateNetwork && plan.capture;
 }
 
 export function launchFor(plan: LaunchPlan): Launch {
@@ -141,7 +153,8 @@ export function launchFor(plan: LaunchPlan): Launch {
     case 'bubblewrap':
       return launched(plan, which('bwrap')!, [
         '--unshare-user', '--unshare-ipc', '--unshare-pid', '--unshare-uts', '--unshare-cgroup-try',
-        ...(plan.isolateNetwork ? ['--unshare-net'] : []),
+        // The network namespace is the launcher's (launcherMakesNetns) or bwrap's: never none.
+        ...(plan.isolateNetwork && !launcherMakesNetns(plan) ? ['--unshare-net'] : []),
         '--hostname', 'sandbox', '--die-with-parent', '--new-session', '--as-pid-1',
         '--cap-drop', 'ALL',
         // Only to mask root's files (host uid 0); PID 1 drops both before the command starts.
@@ -160,7 +173,7 @@ export function launchFor(plan: LaunchPlan): Launch {
         ...(plan.isolateNetwork ? ['--net'] : []),
         '--', selfExec(plan),
         ...initArgs(plan, [
-          ...(plan.isolateNetwork ? ['--lo-up'] : []), '--hostname', 'sandbox',
+          ...(plan.isolateNetwork ? ['--lo-up'] : []), ...(plan.capture ? ['--capture'] : []), '--hostname', 'sandbox',
           // unshare's own process stays in the user namespace, and the kernel counts it against
           // RLIMIT_NPROC. Not for a host uid 0: the kernel applies no RLIMIT_NPROC to it at all.
           ...(plan.hostIds.uid !== 0 ? ['--counted-outside', '1'] : []),

@@ -6,6 +6,7 @@ import type * as net from 'node:net';
 import type { CompiledPolicy, StaticAnswers } from '../policy';
 import { createProxyPair, makeProxyContext, RecordLog, startProxyPair, type ProxyLimits } from '../proxy';
 import { createBridge } from './bridge';
+import { createCapture } from './capture';
 import type { ProxyUrls } from './env';
 import { HTTP_PORT_INSIDE, SOCKS_PORT_INSIDE, type RunPlan } from './plan';
 
@@ -14,12 +15,16 @@ export type Egress = {
   urls: ProxyUrls | null;
   /** Ports to listen on inside the namespace (sandbox-init makes the sockets). */
   insidePorts: number[];
-  /** A listening socket made inside the namespace, for the listener of that port. */
-  adopt(port: number, handle: object): void;
+  /** Whether sandbox-init sets up transparent capture and the stub DNS (their sockets follow). */
+  capture: boolean;
+  /** A listening socket made inside the namespace, for the listener of that name ('3128', 'capture4'...). */
+  adopt(name: string, handle: object): void;
   close(): Promise<void>;
 };
 
-type Listener = { server: net.Server; close(): unknown };
+/** What adopts a socket from inside: a TCP server, or the stub DNS's UDP socket. */
+type Listener = { adopt(handle: object): void; close(): unknown };
+const tcp = (l: { server: net.Server; close(): unknown }): Listener => ({ adopt: (h) => l.server.listen(h), close: () => l.close() });
 
 export async function startEgress(
   plan: RunPlan,
@@ -27,16 +32,22 @@ export async function startEgress(
   log: RecordLog,
   options: { answers: StaticAnswers; proxyLimits?: Partial<ProxyLimits> },
 ): Promise<Egress> {
-  const listeners = new Map<number, Listener>();
+  const listeners = new Map<string, Listener>();
+  const ports: number[] = [];
+  const listenOn = (port: number, l: Listener): void => {
+    ports.push(port);
+    listeners.set(String(port), l);
+  };
   const closeListeners = async (): Promise<void> => {
     await Promise.all([...listeners.values()].map((l) => l.close()));
   };
-  const inside = (urls: ProxyUrls | null, close: () => Promise<void> = closeListeners): Egress => ({
+  const inside = (urls: ProxyUrls | null, close: () => Promise<void> = closeListeners, capture = false): Egress => ({
     urls,
-    insidePorts: plan.listenInside ? [...listeners.keys()] : [],
-    adopt: (port, handle) => {
-      const l = listeners.get(port);
-      if (l) l.server.listen(handle);
+    insidePorts: plan.listenInside ? ports : [],
+    capture,
+    adopt: (name, handle) => {
+      const l = listeners.get(name);
+      if (l) l.adopt(handle);
       else (handle as { close?: () => void }).close?.();
     },
     close,
@@ -46,8 +57,8 @@ export async function startEgress(
   // The user's URLs exactly as given (URL.href would add a trailing slash).
   if (e.kind === 'direct') return inside({ http: policy.proxyUrl!, socks: policy.socksUrl });
   if (e.kind === 'bridge') {
-    listeners.set(HTTP_PORT_INSIDE, createBridge(e.http.hostname, Number(e.http.port) || 80));
-    if (e.socks) listeners.set(SOCKS_PORT_INSIDE, createBridge(e.socks.hostname, Number(e.socks.port) || 1080));
+    listenOn(HTTP_PORT_INSIDE, tcp(createBridge(e.http.hostname, Number(e.http.port) || 80)));
+    if (e.socks) listenOn(SOCKS_PORT_INSIDE, tcp(createBridge(e.socks.hostname, Number(e.socks.port) || 1080)));
     const http = insideUrl(e.http, 'http', HTTP_PORT_INSIDE);
     const socks = e.socks ? insideUrl(e.socks, 'socks5h', SOCKS_PORT_INSIDE) : null;
     return inside({ http, socks });
@@ -58,9 +69,16 @@ export async function startEgress(
   const ctx = makeProxyContext({ policy, answers: options.answers, log, credential, limits: options.proxyLimits });
   if (plan.listenInside) {
     const pair = createProxyPair(ctx);
-    listeners.set(HTTP_PORT_INSIDE, pair.http);
-    listeners.set(SOCKS_PORT_INSIDE, pair.socks);
-    return inside({ http: `http://127.0.0.1:${HTTP_PORT_INSIDE}`, socks: `socks5h://127.0.0.1:${SOCKS_PORT_INSIDE}` }, pair.close);
+    listenOn(HTTP_PORT_INSIDE, tcp(pair.http));
+    listenOn(SOCKS_PORT_INSIDE, tcp(pair.socks));
+    const urls = { http: `http://127.0.0.1:${HTTP_PORT_INSIDE}`, socks: `socks5h://127.0.0.1:${SOCKS_PORT_INSIDE}` };
+    if (!plan.capture) return inside(urls, pair.close);
+    // Transparent capture: the same context (policy, records, budget), two more ways in.
+    const capture = createCapture(pair.ctx);
+    for (const [name, l] of Object.entries(capture.listeners)) listeners.set(name, l);
+    return inside(urls, async () => {
+      await Promise.all([pair.close(), capture.close()]);
+    }, true);
   }
   const pair = await startProxyPair(ctx, { http: { host: '127.0.0.1', port: 0 }, socks: { host: '127.0.0.1', port: 0 } });
   const auth = `${credential!.username}:${credential!.password}@`;

@@ -25,6 +25,12 @@ export type RunPlan = {
    * from the run alone), or on host loopback with a per-run credential (open posture, backend none).
    */
   listenInside: boolean;
+  /**
+   * Transparent capture (docs/mechanism.md, "Transparent capture"): the stub DNS and every TCP
+   * connection from inside reach the run's decision, proxy variables or not. Allowlist posture
+   * with our proxies, in a namespace of the run's own.
+   */
+  capture: boolean;
 };
 
 export function planRun(policy: CompiledPolicy, backend: Backend): RunPlan {
@@ -38,5 +44,6 @@ export function planRun(policy: CompiledPolicy, backend: Backend): RunPlan {
   else if (byo) egress = isolateNetwork ? { kind: 'bridge', ...byo } : { kind: 'direct' };
   else if (policy.mode === 'allowlist' || policy.deny.length > 0) egress = { kind: 'proxies' };
   else egress = { kind: 'none' };
-  return { isolateNetwork, egress, listenInside: isolateNetwork };
+  const capture = isolateNetwork && egress.kind === 'proxies' && policy.mode === 'allowlist';
+  return { isolateNetwork, egress, listenInside: isolateNetwork, capture };
 }

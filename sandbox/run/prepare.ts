@@ -3,6 +3,7 @@
 // uses it at once; the pool prepares them ahead. Either way each serves one run and is released.
 import { cgroupSupport, RunCgroup } from '../contain/cgroup';
 import { callerIdentity, canSwitchIdentity, defaultIds, type HostIdentity, type IdAllocator } from '../contain/identity';
+import { stubResolvConf } from '../contain/resolv-conf';
 import { describeView, hostView, landlockRules, viewOps } from '../contain/view';
 import { FRESH_WORKDIR_INSIDE, makeFreshWorkdir } from '../contain/workdir';
 import type { Backend, FilesystemView } from '../types';
@@ -15,6 +16,8 @@ export type SandboxTemplate = {
   backend: Backend;
   isolateNetwork: boolean;
   listen: readonly number[];
+  /** Transparent capture and the stub DNS (RunPlan.capture). */
+  capture: boolean;
   /** A given work dir, or a fresh empty one for each sandbox. */
   workdir: Workdir | 'fresh';
   readOnlyPaths: readonly string[];
@@ -60,7 +63,10 @@ export function prepareSandbox(t: SandboxTemplate, ids: IdAllocator = defaultIds
       workdir = t.workdir;
     }
     const ops = contained
-      ? viewOps({ workdir, readOnly: t.readOnlyPaths, readWrite: t.readWritePaths, tmpBytes: t.tmpBytes })
+      ? viewOps({
+          workdir, readOnly: t.readOnlyPaths, readWrite: t.readWritePaths, tmpBytes: t.tmpBytes,
+          ...(t.capture ? { resolvConf: stubResolvConf() } : {}),
+        })
       : null;
     const cgroup = makeCgroup();
     if (cgroup) releases.push(() => cgroup.remove());
@@ -68,6 +74,7 @@ export function prepareSandbox(t: SandboxTemplate, ids: IdAllocator = defaultIds
       backend: t.backend,
       isolateNetwork: t.isolateNetwork,
       listen: t.listen,
+      capture: t.capture,
       view: ops,
       landlock: ops ? landlockRules(ops) : [],
       maskRootOnly: contained && identity.uid === 0,

@@ -22,7 +22,8 @@ export type ReportedExit = { code?: number; signal?: number; limit?: string; set
 /** What sandbox-init reported once the sandbox was set up. */
 export type ReportedReady = { landlock: number; landlockWhy: string; masked: string[]; maskedCount: number };
 
-type HandleSink = (port: number, handle: object) => void;
+/** A listening socket made inside the namespace, by name: a port ('3128'), 'capture4', 'dns-udp'... */
+type HandleSink = (name: string, handle: object) => void;
 
 const SPEC_FD = 4;
 const EXE_FD = 5;
@@ -35,7 +36,7 @@ export class SandboxProcess {
   /** Set once the namespaces are up. */
   setup: ReportedReady | null = null;
   ready = false;
-  private readonly handles: Array<[number, object]> = [];
+  private readonly handles: Array<[string, object]> = [];
   private sink: HandleSink | null = null;
   private readyWaiters: Array<() => void> = [];
   private started = false;
@@ -51,7 +52,7 @@ export class SandboxProcess {
       ...(launch.ids ? { uid: launch.ids.uid, gid: launch.ids.gid } : {}),
     });
     this.proc.on('message', (msg: any, handle: unknown) => {
-      if (msg && typeof msg.sandboxListen === 'number' && handle) this.deliver(msg.sandboxListen, handle as object);
+      if (msg && typeof msg.sandboxListen === 'string' && handle) this.deliver(msg.sandboxListen, handle as object);
       else if (msg && msg.sandboxReady) this.markReady(msg);
       else if (msg && msg.sandboxExit) this.exit = msg.sandboxExit;
     });
@@ -73,7 +74,7 @@ export class SandboxProcess {
   start(spec: CommandSpec, sink: HandleSink): void {
     this.started = true;
     this.sink = sink;
-    for (const [port, handle] of this.handles.splice(0)) sink(port, handle);
+    for (const [name, handle] of this.handles.splice(0)) sink(name, handle);
     const specPipe = this.proc.stdio[SPEC_FD] as Writable;
     specPipe.on('error', () => {}); // a backend that died before reading: reported by the run
     specPipe.end(encodeSpec(spec));
@@ -106,9 +107,9 @@ export class SandboxProcess {
     }
   }
 
-  private deliver(port: number, handle: object): void {
-    if (this.sink) this.sink(port, handle);
-    else this.handles.push([port, handle]);
+  private deliver(name: string, handle: object): void {
+    if (this.sink) this.sink(name, handle);
+    else this.handles.push([name, handle]);
   }
 
   private markReady(msg: ReportedReady | null): void {

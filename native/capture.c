@@ -1,0 +1,235 @@
+#define _GNU_SOURCE
+#include "capture.h"
+#include "ipc.h"
+#include "netlink.h"
+#include "util.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef IP_TRANSPARENT
+#define IP_TRANSPARENT 19
+#endif
+#ifndef IPV6_TRANSPARENT
+#define IPV6_TRANSPARENT 75
+#endif
+
+/* Phase: every address local to loopback (`ip route add local 0.0.0.0/0 dev lo table local`),
+ * so a connection to any address reaches the namespace's own input path, where the rule below
+ * takes it; UDP to any address but our DNS finds no socket and is refused at once. */
+static int add_local_route(int family) {
+  struct nlbuf b = {.len = 0};
+  struct rtmsg rt = {
+    .rtm_family = (unsigned char)family, .rtm_dst_len = 0, .rtm_table = RT_TABLE_LOCAL,
+    .rtm_protocol = RTPROT_BOOT, .rtm_scope = RT_SCOPE_HOST, .rtm_type = RTN_LOCAL,
+  };
+  size_t m = nl_begin(&b, RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, &rt, sizeof rt);
+  uint32_t lo = if_nametoindex("lo");
+  if (!lo) die_errno("find loopback");
+  nl_put(&b, RTA_OIF, &lo, sizeof lo);
+  nl_end(&b, m);
+  return nl_talk(NETLINK_ROUTE, &b, "route every address to loopback");
+}
+
+static void expr_data(struct nlbuf *b, uint16_t type, const void *value, size_t len) {
+  size_t d = nl_nest(b, type);
+  nl_put(b, NFTA_DATA_VALUE, value, len);
+  nl_nest_end(b, d);
+}
+
+static size_t expr_begin(struct nlbuf *b, const char *name, size_t *data) {
+  size_t elem = nl_nest(b, NFTA_LIST_ELEM);
+  nl_put_str(b, NFTA_EXPR_NAME, name);
+  *data = nl_nest(b, NFTA_EXPR_DATA);
+  return elem;
+}
+
+static void expr_end(struct nlbuf *b, size_t elem, size_t data) {
+  nl_nest_end(b, data);
+  nl_nest_end(b, elem);
+}
+
+static size_t nft_begin(struct nlbuf *b, uint16_t type, uint16_t flags, int family) {
+  struct nfgenmsg g = {.nfgen_family = (uint8_t)family, .version = NFNETLINK_V0, .res_id = 0};
+  return nl_begin(b, (uint16_t)((NFNL_SUBSYS_NFTABLES << 8) | type), (uint16_t)(NLM_F_REQUEST | NLM_F_ACK | flags), &g, sizeof g);
+}
+
+static void batch_mark(struct nlbuf *b, uint16_t type) {
+  struct nfgenmsg g = {.nfgen_family = AF_UNSPEC, .version = NFNETLINK_V0, .res_id = htons(NFNL_SUBSYS_NFTABLES)};
+  nl_end(b, nl_begin(b, type, NLM_F_REQUEST, &g, sizeof g));
+}
+
+/* Phase: the rule, one table per family, as nft would write it:
+ *   table ip temporal_sandbox { chain capture { type filter hook prerouting priority mangle;
+ *     ip daddr != 127.0.0.0/8 meta l4proto tcp tproxy to 127.0.0.1:CAPTURE_PORT } }
+ * (for ip6: ip6 daddr != ::1 ... tproxy to [::1]:CAPTURE_PORT). */
+static int add_tproxy_rule(int family) {
+  int v6 = family == NFPROTO_IPV6;
+  const char *table = "temporal_sandbox", *chain = "capture";
+  struct nlbuf b = {.len = 0};
+  batch_mark(&b, NFNL_MSG_BATCH_BEGIN);
+
+  size_t m = nft_begin(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE, family);
+  nl_put_str(&b, NFTA_TABLE_NAME, table);
+  nl_end(&b, m);
+
+  m = nft_begin(&b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, family);
+  nl_put_str(&b, NFTA_CHAIN_TABLE, table);
+  nl_put_str(&b, NFTA_CHAIN_NAME, chain);
+  size_t hook = nl_nest(&b, NFTA_CHAIN_HOOK);
+  nl_put_u32be(&b, NFTA_HOOK_HOOKNUM, NF_INET_PRE_ROUTING);
+  nl_put_u32be(&b, NFTA_HOOK_PRIORITY, (uint32_t)-150); /* mangle */
+  nl_nest_end(&b, hook);
+  nl_put_str(&b, NFTA_CHAIN_TYPE, "filter");
+  nl_end(&b, m);
+
+  m = nft_begin(&b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, family);
+  nl_put_str(&b, NFTA_RULE_TABLE, table);
+  nl_put_str(&b, NFTA_RULE_CHAIN, chain);
+  size_t list = nl_nest(&b, NFTA_RULE_EXPRESSIONS), e, d;
+
+  /* the destination address: not loopback (v4: its first byte is not 127; v6: not ::1) */
+  struct in6_addr loop6 = IN6ADDR_LOOPBACK_INIT;
+  uint8_t first127 = 127;
+  e = expr_begin(&b, "payload", &d);
+  nl_put_u32be(&b, NFTA_PAYLOAD_DREG, NFT_REG_1);
+  nl_put_u32be(&b, NFTA_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+  nl_put_u32be(&b, NFTA_PAYLOAD_OFFSET, v6 ? 24 : 16);
+  nl_put_u32be(&b, NFTA_PAYLOAD_LEN, v6 ? 16 : 1);
+  expr_end(&b, e, d);
+  e = expr_begin(&b, "cmp", &d);
+  nl_put_u32be(&b, NFTA_CMP_SREG, NFT_REG_1);
+  nl_put_u32be(&b, NFTA_CMP_OP, NFT_CMP_NEQ);
+  if (v6) expr_data(&b, NFTA_CMP_DATA, &loop6, sizeof loop6);
+  else expr_data(&b, NFTA_CMP_DATA, &first127, 1);
+  expr_end(&b, e, d);
+
+  /* TCP */
+  uint8_t tcp = IPPROTO_TCP;
+  e = expr_begin(&b, "meta", &d);
+  nl_put_u32be(&b, NFTA_META_KEY, NFT_META_L4PROTO);
+  nl_put_u32be(&b, NFTA_META_DREG, NFT_REG_1);
+  expr_end(&b, e, d);
+  e = expr_begin(&b, "cmp", &d);
+  nl_put_u32be(&b, NFTA_CMP_SREG, NFT_REG_1);
+  nl_put_u32be(&b, NFTA_CMP_OP, NFT_CMP_EQ);
+  expr_data(&b, NFTA_CMP_DATA, &tcp, 1);
+  expr_end(&b, e, d);
+
+  /* to our listener, on loopback */
+  struct in_addr loop4 = {.s_addr = htonl(INADDR_LOOPBACK)};
+  uint16_t port = htons(CAPTURE_PORT);
+  e = expr_begin(&b, "immediate", &d);
+  nl_put_u32be(&b, NFTA_IMMEDIATE_DREG, NFT_REG_1);
+  if (v6) expr_data(&b, NFTA_IMMEDIATE_DATA, &loop6, sizeof loop6);
+  else expr_data(&b, NFTA_IMMEDIATE_DATA, &loop4, sizeof loop4);
+  expr_end(&b, e, d);
+  e = expr_begin(&b, "immediate", &d);
+  nl_put_u32be(&b, NFTA_IMMEDIATE_DREG, NFT_REG_2);
+  expr_data(&b, NFTA_IMMEDIATE_DATA, &port, sizeof port);
+  expr_end(&b, e, d);
+  e = expr_begin(&b, "tproxy", &d);
+  nl_put_u32be(&b, NFTA_TPROXY_FAMILY, (uint32_t)family);
+  nl_put_u32be(&b, NFTA_TPROXY_REG_ADDR, NFT_REG_1);
+  nl_put_u32be(&b, NFTA_TPROXY_REG_PORT, NFT_REG_2);
+  expr_end(&b, e, d);
+
+  nl_nest_end(&b, list);
+  nl_end(&b, m);
+  batch_mark(&b, NFNL_MSG_BATCH_END);
+  return nl_talk(NETLINK_NETFILTER, &b, "install the capture rule");
+}
+
+/* Phase: the sockets. The capture listeners are transparent (they accept connections for any
+ * address); the DNS ones sit on the port the view's /etc/resolv.conf names. */
+static int make_socket(int family, int type, int port, int transparent) {
+  int s = socket(family, type | SOCK_CLOEXEC, 0);
+  if (s < 0) die_errno("socket");
+  int one = 1;
+  setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (transparent && family == AF_INET && setsockopt(s, SOL_IP, IP_TRANSPARENT, &one, sizeof one) < 0) die_errno("make the capture socket transparent");
+  if (transparent && family == AF_INET6 && setsockopt(s, SOL_IPV6, IPV6_TRANSPARENT, &one, sizeof one) < 0) die_errno("make the IPv6 capture socket transparent");
+  int r;
+  if (family == AF_INET6) {
+    setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port), .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    r = bind(s, (struct sockaddr *)&a, sizeof a);
+  } else {
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr = {htonl(INADDR_LOOPBACK)}};
+    r = bind(s, (struct sockaddr *)&a, sizeof a);
+  }
+  if (r < 0) die_errno("bind port %d inside the namespace", port);
+  if (type == SOCK_STREAM && listen(s, SOMAXCONN) < 0) die_errno("listen");
+  return s;
+}
+
+static void hand(int channel, const char *name, const char *type, int fd) {
+  char line[160];
+  snprintf(line, sizeof line, "{\"cmd\":\"NODE_HANDLE\",\"type\":\"%s\",\"msg\":{\"sandboxListen\":\"%s\"}}\n", type, name);
+  ipc_send(channel, line, fd);
+  close(fd); /* the worker holds the only copy */
+}
+
+int capture_setup(int channel) {
+  if (channel < 0) die("transparent capture needs the IPC channel");
+  int err = add_local_route(AF_INET);
+  if (err) { errno = err; die_errno("route every IPv4 address to loopback"); }
+  err = add_tproxy_rule(NFPROTO_IPV4);
+  if (err) { errno = err; die_errno("install the IPv4 capture rule (nftables TPROXY)"); }
+  /* IPv6 may be off in this kernel or namespace: then an IPv6 connection has no route at all,
+   * which refuses it as surely, and the worker is told. */
+  int v6 = add_local_route(AF_INET6) == 0;
+  if (v6) {
+    err = add_tproxy_rule(NFPROTO_IPV6);
+    if (err) { errno = err; die_errno("install the IPv6 capture rule (nftables TPROXY)"); }
+  }
+  int handed = 0;
+  hand(channel, "capture4", "net.Native", make_socket(AF_INET, SOCK_STREAM, CAPTURE_PORT, 1)), handed++;
+  if (v6) hand(channel, "capture6", "net.Native", make_socket(AF_INET6, SOCK_STREAM, CAPTURE_PORT, 1)), handed++;
+  hand(channel, "dns-udp", "dgram.Native", make_socket(AF_INET, SOCK_DGRAM, DNS_PORT, 0)), handed++;
+  hand(channel, "dns-tcp", "net.Native", make_socket(AF_INET, SOCK_STREAM, DNS_PORT, 0)), handed++;
+  return handed;
+}
+
+void net_lo_up(void) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) die_errno("socket for loopback");
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) die_errno("read loopback flags");
+  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+  if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) die_errno("bring loopback up");
+  close(s);
+}
+
+static void write_file(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)) die_errno("write %s", path);
+  close(fd);
+}
+
+void net_own_namespace(void) {
+  unsigned uid = (unsigned)getuid(), gid = (unsigned)getgid();
+  if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0) die_errno("create the run's network namespace");
+  char map[64];
+  /* Mapping our own ids from inside the new namespace needs setgroups denied, for root as well. */
+  write_file("/proc/self/setgroups", "deny");
+  snprintf(map, sizeof map, "%u %u 1\n", uid, uid);
+  write_file("/proc/self/uid_map", map);
+  snprintf(map, sizeof map, "%u %u 1\n", gid, gid);
+  write_file("/proc/self/gid_map", map);
+  net_lo_up();
+}
