@@ -3,7 +3,7 @@
 // every connection the sandbox refused (docs/temporal.md, "Audit").
 import type { CommandFailureDetails } from '../common/failures';
 import { RUN_ACTIVITY, type RunProgress, type SandboxRunRequest } from '../common/request';
-import type { DeniedRecord, NetworkMode, RunResult } from '../sandbox/types';
+import type { AllowedRecord, DeniedRecord, NetworkMode, RunResult } from '../sandbox/types';
 import { auditSessions, type AuditSession } from './sessions';
 import { decodePayload, historyWorkflowId, type FailureLike, type HistoryLike, type PendingActivity } from './history';
 
@@ -25,11 +25,15 @@ export type AuditRun = {
   durationMs: number | null;
   denied: DeniedRecord[];
   allowedCount: number;
+  /** Where each allowed connection went (what `audit --suggest-allowlist` learns from). */
+  allowed: AuditDestination[];
   /** The last heartbeat, where history kept one (an attempt that timed out). */
   progress: RunProgress | null;
   /** The session the run belonged to, or null for a stateless run. */
   session: string | null;
 };
+
+export type AuditDestination = Pick<AllowedRecord, 'proxy' | 'host' | 'port' | 'address'>;
 
 export type AuditRefusal = DeniedRecord & { activityId: string; attempt: number };
 
@@ -133,6 +137,7 @@ function blankRun(p: Pending, attempt: number): AuditRun {
     durationMs: null,
     denied: [],
     allowedCount: 0,
+    allowed: [],
     progress: null,
     session: p.request?.sessionId ?? null,
   };
@@ -150,6 +155,7 @@ function fromResult(p: Pending, result: RunResult | null): AuditRun {
     durationMs: result.durationMs,
     denied: result.denied ?? [],
     allowedCount: result.allowed?.length ?? 0,
+    allowed: destinations(result.allowed),
   };
 }
 
@@ -175,9 +181,14 @@ function fromFailure(p: Pending, attempt: number, outcome: AuditOutcome, failure
       run.posture = details.policy?.mode ?? run.posture;
       run.denied = details.denied ?? [];
       run.allowedCount = details.allowed?.length ?? 0;
+      run.allowed = destinations(details.allowed);
     }
   }
   return run;
+}
+
+function destinations(allowed: readonly AllowedRecord[] | undefined): AuditDestination[] {
+  return (allowed ?? []).map((a) => ({ proxy: a.proxy, host: a.host, port: a.port, address: a.address }));
 }
 
 function timeoutName(type: unknown): string {

@@ -4,11 +4,12 @@ import { parseArgs } from 'node:util';
 import type { HistoryLike, PendingActivity } from '../audit/history';
 import { historyWorkflowId } from '../audit/history';
 import { AuditInputError, fetchHistory, readHistoryFile } from '../audit/read';
-import { auditHistory } from '../audit/report';
+import { auditHistory, type AuditReport } from '../audit/report';
 import { formatAudit } from './audit-format';
 import { EXIT_USAGE } from './exit';
+import { describeLearned, learnedFrom } from './suggestion';
 
-export const AUDIT_USAGE = `usage: temporal-sandbox audit WORKFLOW_ID [--history FILE] [--json] [--address A] [--namespace N] [--run-id R]
+export const AUDIT_USAGE = `usage: temporal-sandbox audit WORKFLOW_ID [--history FILE] [--json] [--suggest-allowlist] [--address A] [--namespace N] [--run-id R]
 
 Prints every sandboxed run of the workflow (activity, attempt, command, posture, exit, duration)
 and every connection the sandbox refused (host, port, reason, rule), read from its history.
@@ -16,6 +17,8 @@ and every connection the sandbox refused (host, port, reason, rule), read from i
   --history FILE     read a JSON history export instead of asking the server
                      (temporal workflow show --workflow-id ID --output json > FILE)
   --json             print the report as JSON
+  --suggest-allowlist  print instead the smallest allowlist that would have allowed what the
+                     recorded runs did (and what they were refused only for want of an entry)
   --address A        default $TEMPORAL_ADDRESS or localhost:7233
   --namespace N      default $TEMPORAL_NAMESPACE or default
   --run-id R         a specific run (default: the latest)
@@ -33,6 +36,7 @@ export async function audit(argv: readonly string[]): Promise<number> {
       options: {
         history: { type: 'string' },
         json: { type: 'boolean' },
+        'suggest-allowlist': { type: 'boolean' },
         address: { type: 'string' },
         namespace: { type: 'string' },
         'run-id': { type: 'string' },
@@ -68,12 +72,27 @@ export async function audit(argv: readonly string[]): Promise<number> {
       }));
     }
     const report = auditHistory(history, workflowId ?? historyWorkflowId(history), pending);
-    process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatAudit(report));
+    if (values['suggest-allowlist']) printSuggestion(report, values.json ?? false);
+    else process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatAudit(report));
     return 0;
   } catch (err) {
     if (err instanceof AuditInputError) return fail(err.message);
     throw err;
   }
+}
+
+/** From every recorded run: the allowlist as flags (stdout), the notes as comments. */
+function printSuggestion(report: AuditReport, json: boolean): void {
+  const learned = learnedFrom(report.runs.flatMap((r) => r.allowed), report.runs.flatMap((r) => r.denied));
+  if (json) {
+    process.stdout.write(`${JSON.stringify(learned, null, 2)}\n`);
+    return;
+  }
+  const { flags, notes } = describeLearned(learned);
+  const made = report.runs.reduce((n, r) => n + r.allowed.length, 0);
+  process.stdout.write(`# from ${report.runs.length} recorded run${report.runs.length === 1 ? '' : 's'}, ${made} allowed connection${made === 1 ? '' : 's'}\n`);
+  if (flags) process.stdout.write(`${flags}\n`);
+  for (const n of notes) process.stdout.write(`# ${n}\n`);
 }
 
 function fail(message: string): number {

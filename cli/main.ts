@@ -1,4 +1,4 @@
-// The command line (docs/cli.md): `temporal-sandbox run`, `audit`, `--version`, `--help`. Each
+// The command line (docs/cli.md): `temporal-sandbox run`, `learn`, `audit`, `--version`, `--help`. Each
 // subcommand is loaded when it is asked for, so `run` never loads the Temporal client.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -18,6 +18,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   try {
     if (sub === 'run') return await (await import('./run-command')).runCommand(rest);
+    if (sub === 'learn') return await (await import('./learn-command')).learnCommand(rest);
     if (sub === 'audit') return await (await import('./audit-command')).audit(rest);
     return fail(`unknown command '${sub}': try temporal-sandbox --help`);
   } catch (err) {

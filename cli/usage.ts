@@ -1,9 +1,12 @@
 export const USAGE = `usage: temporal-sandbox run [options] -- COMMAND [ARG...]
+       temporal-sandbox learn [options] -- COMMAND [ARG...]
        temporal-sandbox audit WORKFLOW_ID | --history FILE [--json] [--address A] [--namespace N]
        temporal-sandbox --version | --help
 
 run: runs COMMAND contained (a fresh root showing only its view, no privilege, seccomp and
      Landlock) in a fresh network namespace under a network policy (see README).
+learn: runs COMMAND once allowing every public destination (the denylist and the internal-
+     address backstop still apply), then prints the smallest allowlist as --allow flags.
 audit: prints every sandboxed run of a workflow and every connection it refused (audit --help).
 
   --network blocked|allowlist|open   default blocked

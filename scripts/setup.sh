@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 declare -A PACKAGES=(
   [bwrap]=bubblewrap [unshare]=util-linux [setpriv]=util-linux [nsenter]=util-linux [curl]=curl
   [cc]=gcc [openssl]=openssl [socat]=socat [git]=git
+  # real non-HTTP servers and clients for the transparent-capture tests
+  [redis-server]=redis-server [redis-cli]=redis-tools
 )
 # The package ships a static helper for each of linux x64 and arm64 (scripts/build-helpers.sh): the
 # other machine's is built with Debian's cross compiler and, in CI, run under qemu to check it.

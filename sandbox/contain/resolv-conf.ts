@@ -5,7 +5,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { workRoot } from './work-root';
 
-export const STUB_RESOLV_CONF = 'nameserver 127.0.0.1\noptions attempts:1 timeout:2\n';
+const STUB_RESOLV_CONF = 'nameserver 127.0.0.1\noptions attempts:1 timeout:2\n';
 
 let made: string | null = null;
 

@@ -16,3 +16,4 @@ export {
 export { compileWorkerCeiling, type CompiledWorkerCeiling } from './worker-ceiling';
 export { compilePolicy } from './compile';
 export { decide, decideName, type Decision, type Target } from './decide';
+export { allowFlags, neededFromRecords, suggestAllowlist, type Needed, type Suggestion } from './suggest';

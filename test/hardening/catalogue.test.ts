@@ -438,7 +438,9 @@ describe('namespace cases', () => {
       expect({ id: c.id, fast: l.ms < 1_000 }).toEqual({ id: c.id, fast: true });
     }
     const reasons = result.denied.map((d) => d.reason).sort();
-    expect(reasons).toEqual(nsCases.filter((c) => 'refused' in c.expect).map((c) => (c.expect as { refused: string }).refused).sort());
+    const expected = nsCases.map((c) => ('refused' in c.expect ? c.expect.refused : c.expect.captured)).filter((r) => r !== undefined);
+    expect(reasons).toEqual(expected.sort());
+    expect(result.denied.filter((d) => d.proxy === 'transparent').map((d) => d.address).sort()).toEqual(['192.0.2.1', '2001:db8::1']);
   });
 });
 

@@ -161,7 +161,8 @@ export type NamespaceCase = {
   policy: 'names';
   /** A Python 3 function body: it must raise (any OSError) quickly. HOSTPORT is a host loopback port. */
   probe: string;
-  expect: { fails: 'at-once' } | { refused: RefusalReason };
+  /** Fails at once; `captured`: transparent capture took it to the decision, which refused it (a record). */
+  expect: { fails: 'at-once'; captured?: RefusalReason } | { refused: RefusalReason };
 };
 
 export type DecideCase = {
@@ -372,10 +373,10 @@ const socksCases: RawSocksCase[] = [
 
 // HOSTPORT: a port with a real listener on the worker's loopback; PROXY: the in-namespace HTTP proxy.
 const nsCases: NamespaceCase[] = [
-  { kind: 'namespace', id: 'ns-direct-tcp', category: 'namespace', title: 'a client that ignores the proxy variables (TCP to 192.0.2.1:80)', policy: 'names',
-    probe: 's = socket.create_connection(("192.0.2.1", 80), timeout=5)', expect: { fails: 'at-once' } },
-  { kind: 'namespace', id: 'ns-direct-tcp6', category: 'namespace', title: 'IPv6 TCP to [2001:db8::1]:80', policy: 'names',
-    probe: 's = socket.create_connection(("2001:db8::1", 80), timeout=5)', expect: { fails: 'at-once' } },
+  { kind: 'namespace', id: 'ns-direct-tcp', category: 'namespace', title: 'a client that ignores the proxy variables (TCP to 192.0.2.1:80), captured and reset', policy: 'names',
+    probe: 's = socket.create_connection(("192.0.2.1", 80), timeout=5); s.sendall(b"GET / HTTP/1.0\\r\\n\\r\\n"); assert s.recv(1), "closed"', expect: { fails: 'at-once', captured: 'not-allowlisted' } },
+  { kind: 'namespace', id: 'ns-direct-tcp6', category: 'namespace', title: 'IPv6 TCP to [2001:db8::1]:80, captured and reset', policy: 'names',
+    probe: 's = socket.create_connection(("2001:db8::1", 80), timeout=5); s.sendall(b"GET / HTTP/1.0\\r\\n\\r\\n"); assert s.recv(1), "closed"', expect: { fails: 'at-once', captured: 'not-allowlisted' } },
   { kind: 'namespace', id: 'ns-udp', category: 'namespace', title: 'UDP (DNS to 192.0.2.1:53, QUIC shape)', policy: 'names',
     probe: 's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5); s.sendto(b"x" * 64, ("192.0.2.1", 53)); s.recv(1)', expect: { fails: 'at-once' } },
   { kind: 'namespace', id: 'ns-raw-socket', category: 'namespace', title: 'a raw ICMP socket to 192.0.2.1', policy: 'names',
