@@ -163,3 +163,16 @@ test('a recorded session history: the CLI shows its runs in order with their pos
   expect(report.sessions).toHaveLength(1);
   expect(report.runs.every((r: { session: string }) => r.session === report.sessions[0].sessionId)).toBe(true);
 });
+
+test('audit --suggest-allowlist learns the allowlist from the recorded runs of a workflow', async () => {
+  const file = path.join(__dirname, '..', '..', '..', 'test', 'temporal', 'histories', 'python-tool.json');
+  const text = await runCli(['audit', '--history', file, '--suggest-allowlist'], { env: env() });
+  expect({ code: text.code, stderr: text.stderr }).toEqual({ code: 0, stderr: '' });
+  const lines = text.stdout.trim().split('\n');
+  expect(lines[0]).toBe('# from 3 recorded runs, 2 allowed connections');
+  expect(lines[1]).toMatch(/^--allow pkgs\.example\.test:\d+$/);
+  expect(lines[2]).toContain('pkgs.example.test resolved to 127.0.0.1, an internal address');
+  const json = JSON.parse((await runCli(['audit', '--history', file, '--suggest-allowlist', '--json'], { env: env() })).stdout);
+  expect(json.entries).toEqual([expect.stringMatching(/^pkgs\.example\.test:\d+$/)]);
+  expect(json.flags).toBe(lines[1]);
+});

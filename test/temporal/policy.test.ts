@@ -154,3 +154,19 @@ describe('in the worker (the trust boundary)', () => {
     expect(result.policy.mode).toBe('blocked');
   });
 });
+
+describe('report mode (a session option)', () => {
+  test('report: true allows and records every public destination; a worker allowlist refuses it', async () => {
+    const result = await tc.client.workflow.execute('sandboxedCommand', {
+      taskQueue: open.taskQueue,
+      workflowId: uniqueName('report'),
+      args: [{ session: { networkMode: 'allowlist', report: true }, command: 'true' }],
+    });
+    expect(result.policy.report).toBe(true);
+    expect(result.policy.notes.join(' ')).toContain('report mode');
+    const { error } = await failureOf(strict.taskQueue, { session: { networkMode: 'allowlist', report: true }, command: 'true' });
+    const cause = (error.cause as ActivityFailure).cause as ApplicationFailure;
+    expect(cause.type).toBe('SandboxPolicyError');
+    expect(cause.message).toContain('report is not allowed under a worker allowlist');
+  });
+});
