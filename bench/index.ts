@@ -105,23 +105,24 @@ async function throughput(serverPort: number): Promise<void> {
     if (r.bytes !== bytes) throw new Error(`throughput run moved ${r.bytes} of ${bytes} bytes`);
     return (bytes / (r.ms / 1000)) / 1e9;
   };
-  const results: Record<string, number[]> = { direct: [], socat: [], connect: [], socks: [] };
+  const results: Record<string, number[]> = { direct: [], socat: [], connect: [], socks: [], transparent: [] };
   try {
     for (let i = 0; i < reps; i++) {
       results.direct.push(gbps(await onHost(['throughput', '127.0.0.1', String(serverPort), String(bytes), 'direct'])));
       results.socat.push(gbps(await onHost(['throughput', '127.0.0.1', String(socat.port), String(bytes), 'direct'])));
       results.connect.push(gbps(await inSandbox(['throughput', 'peer.bench.test', String(serverPort), String(bytes), 'connect'])));
       results.socks.push(gbps(await inSandbox(['throughput', 'peer.bench.test', String(serverPort), String(bytes), 'socks'])));
+      results.transparent.push(gbps(await inSandbox(['throughput', 'peer.bench.test', String(serverPort), String(bytes), 'transparent'])));
     }
   } finally {
     socat.close();
   }
   const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)]));
   figures.throughput = { bytes, reps, gbytesPerSecond: m };
-  for (const via of ['connect', 'socks'] as const) {
+  for (const via of ['connect', 'socks', 'transparent'] as const) {
     const ratio = m[via] / m.direct;
     report(
-      `tunnel throughput, ${via === 'connect' ? 'HTTP CONNECT' : 'SOCKS5'}, ${bytes >> 20} MiB`,
+      `tunnel throughput, ${PATH_NAMES[via]}, ${bytes >> 20} MiB`,
       `${m[via].toFixed(2)} GB/s = ${ratio.toFixed(2)} of direct (${m.direct.toFixed(2)}), ${(m[via] / m.socat).toFixed(2)} of socat (${m.socat.toFixed(2)})`,
       '>= 0.8 of direct, >= 1.5x socat',
       ratio >= 0.8 && m[via] >= 1.5 * m.socat,
@@ -134,14 +135,19 @@ async function latency(serverPort: number): Promise<void> {
   const direct = await onHost(['latency', '127.0.0.1', String(serverPort), String(count), 'direct']);
   const connect = await inSandbox(['latency', 'peer.bench.test', String(serverPort), String(count), 'connect']);
   const socks = await inSandbox(['latency', 'peer.bench.test', String(serverPort), String(count), 'socks']);
+  const transparent = await inSandbox(['latency', 'peer.bench.test', String(serverPort), String(count), 'transparent']);
+  const dns = await inSandbox(['dns', 'peer.bench.test', '-', String(count), '-']);
   // The first samples pay for JIT warm-up on both sides: drop a tenth.
   const m = (r: { samplesMs: number[] }) => median(r.samplesMs.slice(Math.floor(count / 10)));
-  figures.latency = { count, directMs: m(direct), connectMs: m(connect), socksMs: m(socks) };
-  for (const [name, r] of [['HTTP CONNECT', connect], ['SOCKS5', socks]] as const) {
+  figures.latency = { count, directMs: m(direct), connectMs: m(connect), socksMs: m(socks), transparentMs: m(transparent), dnsMs: m(dns) };
+  for (const [via, r] of [['connect', connect], ['socks', socks], ['transparent', transparent]] as const) {
     const extra = m(r) - m(direct);
-    report(`added connect latency (connect + first byte), ${name}`, `${signedMs(extra, 3)} (direct ${m(direct).toFixed(3)} ms)`, '<= 0.5 ms', extra <= 0.5);
+    report(`added connect latency (connect + first byte), ${PATH_NAMES[via]}`, `${signedMs(extra, 3)} (direct ${m(direct).toFixed(3)} ms)`, '<= 0.5 ms', extra <= 0.5);
   }
+  report('stub DNS answer time (an A lookup from inside, no cache)', `${m(dns).toFixed(3)} ms`, '<= 1 ms', m(dns) <= 1);
 }
+
+const PATH_NAMES = { connect: 'HTTP CONNECT', socks: 'SOCKS5', transparent: 'transparent capture' } as const;
 
 async function fanout(serverPort: number): Promise<void> {
   const count = 1000;

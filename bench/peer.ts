@@ -5,10 +5,19 @@
 //   node peer.js throughput HOST PORT BYTES VIA  -> prints {"ms":..,"bytes":..}
 //   node peer.js latency HOST PORT COUNT VIA     -> prints {"samplesMs":[...]}
 //   node peer.js fanout HOST PORT COUNT VIA      -> prints {"ok":..,"errors":..,"ms":..}
-// VIA is "direct", "connect" (HTTP CONNECT through $HTTP_PROXY) or "socks" (SOCKS5 via $ALL_PROXY).
+//   node peer.js dns HOST - COUNT -              -> prints {"samplesMs":[...]} (lookups at the stub DNS)
+// VIA is "direct", "connect" (HTTP CONNECT through $HTTP_PROXY), "socks" (SOCKS5 via $ALL_PROXY)
+// or "transparent" (a plain connect to the name, which the stub DNS and capture take; the name is
+// looked up once, before timing, so that the figure is the connection's alone).
+import { promises as dnsPromises } from 'node:dns';
 import * as net from 'node:net';
 
-type Via = 'direct' | 'connect' | 'socks';
+type Via = 'direct' | 'connect' | 'socks' | 'transparent';
+
+/** The host as the client dials it: for transparent, the synthetic address its name got. */
+async function dialHost(host: string, via: Via): Promise<string> {
+  return via === 'transparent' ? (await dnsPromises.lookup(host, { family: 4 })).address : host;
+}
 
 function serve(): void {
   // First byte 'T': a throughput sink that answers with the byte count when the client ends.
@@ -37,11 +46,11 @@ function proxyFrom(variable: string): { host: string; port: number } {
 /** Opens a connection to host:port over the chosen path; resolves once bytes can flow. */
 function open(host: string, port: number, via: Via): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const target = via === 'direct' ? { host, port } : proxyFrom(via === 'connect' ? 'HTTP_PROXY' : 'ALL_PROXY');
+    const target = via === 'direct' || via === 'transparent' ? { host, port } : proxyFrom(via === 'connect' ? 'HTTP_PROXY' : 'ALL_PROXY');
     const socket = net.connect({ ...target, noDelay: true, allowHalfOpen: true });
     socket.once('error', reject);
     socket.once('connect', () => {
-      if (via === 'direct') return resolve(socket);
+      if (via === 'direct' || via === 'transparent') return resolve(socket);
       let reply = Buffer.alloc(0);
       const want = via === 'connect' ? -1 : 12; // SOCKS: 2-byte method reply + 10-byte IPv4 reply
       const onData = (chunk: Buffer) => {
@@ -67,7 +76,7 @@ function open(host: string, port: number, via: Via): Promise<net.Socket> {
 }
 
 async function throughput(host: string, port: number, total: number, via: Via): Promise<void> {
-  const socket = await open(host, port, via);
+  const socket = await open(await dialHost(host, via), port, via);
   const chunk = Buffer.alloc(1 << 20, 120);
   const started = process.hrtime.bigint();
   socket.write('T');
@@ -94,6 +103,7 @@ async function throughput(host: string, port: number, total: number, via: Via): 
 
 async function latency(host: string, port: number, count: number, via: Via): Promise<void> {
   const samplesMs: number[] = [];
+  host = await dialHost(host, via);
   for (let i = 0; i < count; i++) {
     const started = process.hrtime.bigint();
     const socket = await open(host, port, via);
@@ -101,6 +111,19 @@ async function latency(host: string, port: number, count: number, via: Via): Pro
     await new Promise((resolve) => socket.once('data', resolve));
     samplesMs.push(Number(process.hrtime.bigint() - started) / 1e6);
     socket.destroy();
+  }
+  process.stdout.write(JSON.stringify({ samplesMs }) + '\n');
+}
+
+/** Lookups of the name straight at the stub DNS (c-ares, no cache): the answer time alone. */
+async function dns(host: string, count: number): Promise<void> {
+  const resolver = new dnsPromises.Resolver();
+  resolver.setServers(['127.0.0.1']);
+  const samplesMs: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const started = process.hrtime.bigint();
+    await resolver.resolve4(host);
+    samplesMs.push(Number(process.hrtime.bigint() - started) / 1e6);
   }
   process.stdout.write(JSON.stringify({ samplesMs }) + '\n');
 }
@@ -149,9 +172,10 @@ const run: Record<string, () => unknown> = {
   throughput: () => throughput(host, Number(port), Number(n), via as Via),
   latency: () => latency(host, Number(port), Number(n), via as Via),
   fanout: () => fanout(host, Number(port), Number(n), via as Via),
+  dns: () => dns(host, Number(n)),
 };
 if (!run[mode]) {
-  process.stderr.write('usage: peer.js server | throughput|latency|fanout HOST PORT N direct|connect|socks\n');
+  process.stderr.write('usage: peer.js server | throughput|latency|fanout HOST PORT N direct|connect|socks|transparent | dns HOST - N -\n');
   process.exit(2);
 }
 Promise.resolve(run[mode]()).catch((err) => {
