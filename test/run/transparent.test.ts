@@ -173,9 +173,47 @@ describe.each<Backend>(['bubblewrap', 'userns'])('backend %s', (backend) => {
     expect(result.allowed.map((a) => a.proxy).sort()).toEqual(['http', 'transparent']);
   });
 
+  test('the command cannot undo the capture: routes, links and rules are not its to change', async () => {
+    const result = await run(['sh', '-c', [
+      'ip route del local 0.0.0.0/0 dev lo table local 2>&1 | head -1',
+      'ip link set lo down 2>&1 | head -1',
+      'ip rule add from all lookup main priority 1 2>&1 | head -1',
+      `${NO_PROXY_VARS.join(' ')} curl -sS -o /dev/null -w '%{http_code}\n' http://${WEB}:${web.port}/still`,
+    ].join('; ')]);
+    expect(result.stdout.split('\n').slice(0, 3)).toEqual([
+      expect.stringMatching(/Operation not permitted/), expect.stringMatching(/Operation not permitted/), expect.stringMatching(/Operation not permitted/),
+    ]);
+    expect(result.stdout.split('\n')[3]).toBe('200');
+    expect(result.allowed).toEqual([expect.objectContaining({ proxy: 'transparent', host: WEB })]);
+  });
+
   test('blocked and open runs have no capture', async () => {
     const blocked = await run(['true'], { networkMode: 'blocked' });
     expect(blocked.policy.capture).toBeNull();
+  });
+});
+
+describe('an unprivileged caller (nobody), through the CLI', () => {
+  test.each<Backend>(['bubblewrap', 'userns'])('backend %s: a python socket with no proxy variable reaches the allowed name; another is refused', async (backend) => {
+    if (process.getuid?.() !== 0) return; // the suite runs as root in CI; as another user this is the test above
+    const r = await runCli([
+      'run', '--backend', backend, '--network', 'allowlist', '--allow', WEB, '--allow', '127.0.0.1', '--resolve', `${WEB}=127.0.0.1`, '--json', '--',
+      ...py([
+        'import socket',
+        `s = socket.create_connection(("${WEB}", ${web.port}), timeout=5)`,
+        `s.sendall(b"GET /nobody HTTP/1.0\\r\\nHost: ${WEB}\\r\\n\\r\\n")`,
+        'print(s.recv(12).decode())',
+        'try:',
+        '    socket.getaddrinfo("nope.example.test", 80)',
+        'except socket.gaierror:',
+        '    print("nxdomain")',
+      ]),
+    ], { uid: 65534, gid: 65534, env: { PATH: process.env.PATH, HOME: '/tmp' } });
+    const result = parseJson(r);
+    expect(result.stdout).toMatch(/^HTTP\/1\.[01] 200\nnxdomain\n$/);
+    expect(result.policy.backstops.hostUid).toBe(65534);
+    expect(result.allowed).toEqual([expect.objectContaining({ proxy: 'transparent', host: WEB })]);
+    expect(result.denied).toEqual([expect.objectContaining({ proxy: 'dns', host: 'nope.example.test' })]);
   });
 });
 
