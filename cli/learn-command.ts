@@ -3,10 +3,9 @@
 // recorded, the denylist and the internal-address backstop still applied), then the smallest
 // allowlist that would have allowed the same run is printed as --allow flags.
 import { SandboxInputError } from '../sandbox/errors';
-import { runSandboxed } from '../sandbox/run/run';
 import type { RunResult } from '../sandbox/types';
 import { parseRunArgs } from './parse-run';
-import { exitStatus } from './run-command';
+import { exitStatus, runFromShell } from './run-command';
 import { describeLearned, learnedFrom, type Learned } from './suggestion';
 import { USAGE } from './usage';
 
@@ -21,25 +20,11 @@ export async function learnCommand(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const abort = new AbortController();
-  const onSignal = () => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    const result = await runSandboxed({
-      ...parsed.options,
-      report: true,
-      signal: abort.signal,
-      onOutput: parsed.json ? undefined : (stream, chunk) => (stream === 'stdout' ? process.stdout : process.stderr).write(chunk),
-    });
-    const learned = learnedFrom(result.allowed, result.denied);
-    if (parsed.json) process.stdout.write(`${JSON.stringify({ learned, result }, null, 2)}\n`);
-    else printLearned(learned, result);
-    return exitStatus(result);
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  const result = await runFromShell({ ...parsed.options, report: true }, parsed.json);
+  const learned = learnedFrom(result.allowed, result.denied);
+  if (parsed.json) process.stdout.write(`${JSON.stringify({ learned, result }, null, 2)}\n`);
+  else printLearned(learned, result);
+  return exitStatus(result);
 }
 
 function printLearned(l: Learned, result: RunResult): void {

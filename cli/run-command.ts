@@ -3,7 +3,7 @@
 import { constants as osConstants } from 'node:os';
 import { formatHostPort } from '../sandbox/policy/authority';
 import { policyRefusals } from '../sandbox/refusals';
-import { runSandboxed } from '../sandbox/run/run';
+import { runSandboxed, type RunOptions } from '../sandbox/run/run';
 import type { RunResult } from '../sandbox/types';
 import { EXIT_TIMEOUT } from './exit';
 import { parseRunArgs } from './parse-run';
@@ -16,25 +16,33 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  const result = await runFromShell(parsed.options, parsed.json);
+  const refusedByPolicy = policyRefusals(result.denied).length;
+  if (parsed.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else summarize(result);
+  const status = exitStatus(result);
+  if (parsed.failOnDenied && refusedByPolicy > 0 && status === 0) {
+    process.stderr.write(`temporal-sandbox: failing: the sandbox refused ${refusedByPolicy} connection${refusedByPolicy === 1 ? '' : 's'} by policy (--fail-on-denied)\n`);
+    return 1;
+  }
+  return status;
+}
+
+/**
+ * One run from a shell: SIGINT and SIGTERM cancel it (the whole run ends, nothing is left), and
+ * without --json the command's output passes through as it comes.
+ */
+export async function runFromShell(options: RunOptions, json: boolean): Promise<RunResult> {
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const result = await runSandboxed({
-      ...parsed.options,
+    return await runSandboxed({
+      ...options,
       signal: abort.signal,
-      onOutput: parsed.json ? undefined : (stream, chunk) => (stream === 'stdout' ? process.stdout : process.stderr).write(chunk),
+      onOutput: json ? undefined : (stream, chunk) => (stream === 'stdout' ? process.stdout : process.stderr).write(chunk),
     });
-    const refusedByPolicy = policyRefusals(result.denied).length;
-    if (parsed.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    else summarize(result);
-    const status = exitStatus(result);
-    if (parsed.failOnDenied && refusedByPolicy > 0 && status === 0) {
-      process.stderr.write(`temporal-sandbox: failing: the sandbox refused ${refusedByPolicy} connection${refusedByPolicy === 1 ? '' : 's'} by policy (--fail-on-denied)\n`);
-      return 1;
-    }
-    return status;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
