@@ -106,19 +106,27 @@ async function throughput(serverPort: number): Promise<void> {
     return (bytes / (r.ms / 1000)) / 1e9;
   };
   const results: Record<string, number[]> = { direct: [], socat: [], connect: [], socks: [], transparent: [] };
+  // CPU seconds the relay spent per GiB: the worker's own (this process), for our three paths.
+  const cpu: Record<string, number[]> = { connect: [], socks: [], transparent: [] };
+  const relayed = async (via: 'connect' | 'socks' | 'transparent'): Promise<void> => {
+    const before = relayCpuSeconds();
+    results[via].push(gbps(await inSandbox(['throughput', 'peer.bench.test', String(serverPort), String(bytes), via])));
+    cpu[via].push((relayCpuSeconds() - before) / (bytes / 2 ** 30));
+  };
   try {
     for (let i = 0; i < reps; i++) {
       results.direct.push(gbps(await onHost(['throughput', '127.0.0.1', String(serverPort), String(bytes), 'direct'])));
       results.socat.push(gbps(await onHost(['throughput', '127.0.0.1', String(socat.port), String(bytes), 'direct'])));
-      results.connect.push(gbps(await inSandbox(['throughput', 'peer.bench.test', String(serverPort), String(bytes), 'connect'])));
-      results.socks.push(gbps(await inSandbox(['throughput', 'peer.bench.test', String(serverPort), String(bytes), 'socks'])));
-      results.transparent.push(gbps(await inSandbox(['throughput', 'peer.bench.test', String(serverPort), String(bytes), 'transparent'])));
+      await relayed('connect');
+      await relayed('socks');
+      await relayed('transparent');
     }
   } finally {
     socat.close();
   }
   const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)]));
-  figures.throughput = { bytes, reps, gbytesPerSecond: m };
+  const c = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, median(v)]));
+  figures.throughput = { bytes, reps, gbytesPerSecond: m, relayCpuSecondsPerGiB: c };
   for (const via of ['connect', 'socks', 'transparent'] as const) {
     const ratio = m[via] / m.direct;
     report(
@@ -128,6 +136,7 @@ async function throughput(serverPort: number): Promise<void> {
       ratio >= 0.8 && m[via] >= 1.5 * m.socat,
     );
   }
+  report('relay CPU per GiB moved (the worker\'s), HTTP CONNECT / SOCKS5 / transparent', `${c.connect.toFixed(2)} / ${c.socks.toFixed(2)} / ${c.transparent.toFixed(2)} CPU s`, 'measured', null);
 }
 
 async function latency(serverPort: number): Promise<void> {
@@ -145,6 +154,12 @@ async function latency(serverPort: number): Promise<void> {
     report(`added connect latency (connect + first byte), ${PATH_NAMES[via]}`, `${signedMs(extra, 3)} (direct ${m(direct).toFixed(3)} ms)`, '<= 0.5 ms', extra <= 0.5);
   }
   report('stub DNS answer time (an A lookup from inside, no cache)', `${m(dns).toFixed(3)} ms`, '<= 1 ms', m(dns) <= 1);
+}
+
+/** CPU seconds (user + system) of the processes that relay tunnels: this worker process. */
+function relayCpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
 }
 
 const PATH_NAMES = { connect: 'HTTP CONNECT', socks: 'SOCKS5', transparent: 'transparent capture' } as const;

@@ -16,6 +16,10 @@
  *       every capability; report ready; read the command; start it behind no_new_privs,
  *       Landlock and seccomp; supervise it; report its exact wait status and any limit hit.
  *
+ *   sandbox-init relay
+ *       Outside every sandbox, one per worker process: moves the bytes of established tunnels
+ *       in the kernel (relay.c).
+ *
  * Every failure before the command runs goes through die() (util.c): one line, exit 125.
  */
 #define _GNU_SOURCE
@@ -23,6 +27,7 @@
 #include "caps.h"
 #include "ipc.h"
 #include "landlock.h"
+#include "relay.h"
 #include "seccomp.h"
 #include "spec.h"
 #include "supervise.h"
@@ -326,6 +331,7 @@ static int init(int argc, char **argv) {
 int main(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "launch")) return launch(argc - 2, argv + 2);
   if (argc >= 2 && !strcmp(argv[1], "init")) return init(argc - 2, argv + 2);
+  if (argc >= 2 && !strcmp(argv[1], "relay")) relay_main();
   fprintf(stderr,
           "usage: sandbox-init launch [--cgroup DIR] [--uid UID --gid GID] -- PROGRAM [ARG...]\n"
           "       sandbox-init init --spec-fd FD [options]   (see the comment at the top of sandbox-init.c)\n");

@@ -32,6 +32,16 @@ export class RunBudget {
     socket.once('close', () => this.upstreams--);
   }
 
+  /** Count an upstream held elsewhere (the kernel relay's) until the returned release is called. */
+  holdSlot(): () => void {
+    this.upstreams++;
+    let held = true;
+    return () => {
+      if (held) this.upstreams--;
+      held = false;
+    };
+  }
+
   /** Charge bytes that wait in memory; false (nothing charged) if they would pass the cap. */
   charge(bytes: number): boolean {
     if (this.buffered + bytes > this.limits.maxBufferedBytes) return false;

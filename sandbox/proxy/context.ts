@@ -6,6 +6,7 @@ import type { StaticAnswers } from '../policy';
 import { RunBudget } from './budget';
 import { RecordLog } from './records';
 import { SyntheticNames } from '../dns/synthetic';
+import type { TunnelRelay } from './relay-port';
 import { createResolver, type Resolve } from './resolver';
 
 export type ProxyLimits = {
@@ -54,6 +55,8 @@ export type ProxyContext = {
   budget: RunBudget;
   /** The stub DNS's synthetic addresses, read back by the transparent proxy. */
   names: SyntheticNames;
+  /** Where tunnels' bytes move (the kernel relay), or null: through pipe() in this process. */
+  relay: TunnelRelay | null;
 };
 
 /** The one way a run's proxy context is made: both proxies of the run share what it returns. */
@@ -66,6 +69,7 @@ export function makeProxyContext(o: {
   credential?: ProxyContext['credential'];
   limits?: Partial<ProxyLimits>;
   maxRecords?: number;
+  relay?: TunnelRelay | null;
 }): ProxyContext {
   const limits = { ...DEFAULT_LIMITS, ...o.limits };
   return {
@@ -77,5 +81,6 @@ export function makeProxyContext(o: {
     limits,
     budget: new RunBudget(limits),
     names: new SyntheticNames(),
+    relay: o.relay ?? null,
   };
 }

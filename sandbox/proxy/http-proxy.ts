@@ -15,7 +15,7 @@ import { RequestLine } from './pipeline';
 import { ConnectionTracker, makeProxyServer, noop } from './server';
 import type { ProxyServer } from './server';
 import { recordAllowed, recordDenied, shownTarget, startAttempt, type Attempt, type Refusal } from './attempt';
-import { openUpstream, splice } from './tunnel';
+import { openTunnel, openUpstream } from './tunnel';
 
 /** Request headers that belong to the client-proxy hop (RFC 9110 7.6.1), plus Host, rebuilt. */
 const REQUEST_HOP = new Set([
@@ -107,12 +107,12 @@ async function onConnect(
   }
 
   const a = startAttempt('http', canon.host, split.port);
-  const opened = await openUpstream(ctx, tracker, a, canon.kind, socket);
+  const opened = await openTunnel(ctx, tracker, a, canon.kind, socket, { reply: CONNECT_OK, head });
   if (opened.kind === 'gone') return void socket.destroy();
   if (opened.kind === 'refused') return endRaw(socket, STATUS_FOR[opened.refusal.reason], refusalHeaders(opened.refusal), refusalBody(opened.refusal));
-  socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-  splice(ctx, a, opened, socket, head);
 }
+
+const CONNECT_OK = Buffer.from('HTTP/1.1 200 Connection Established\r\n\r\n');
 
 // ---- absolute-form requests -------------------------------------------------------------
 

@@ -10,7 +10,7 @@ import { credentialMatches } from './credential';
 import { ConnectionTracker, makeProxyServer } from './server';
 import type { Admission, ProxyServer } from './server';
 import { recordDenied, shownTarget, startAttempt, type Refusal } from './attempt';
-import { openUpstream, splice } from './tunnel';
+import { openTunnel } from './tunnel';
 
 // Reply codes (RFC 1928 section 6).
 const REP = {
@@ -156,12 +156,10 @@ function handshake(ctx: ProxyContext, tracker: ConnectionTracker, socket: net.So
       });
       return answerAndClose([...reply(REP.notAllowed)]), false;
     }
-    openUpstream(ctx, tracker, a, canon.kind, socket).then(
+    openTunnel(ctx, tracker, a, canon.kind, socket, { reply: reply(REP.ok), head: early }).then(
       (opened) => {
         if (opened.kind === 'gone') return void socket.destroy();
         if (opened.kind === 'refused') return answerAndClose([...reply(refusalCode(opened.refusal))]);
-        socket.write(reply(REP.ok));
-        splice(ctx, a, opened, socket, early);
       },
       () => socket.destroy(),
     );

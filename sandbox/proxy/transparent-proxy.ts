@@ -8,7 +8,7 @@ import { canonicalizeHost, isHostProblem } from '../policy';
 import { startAttempt } from './attempt';
 import type { ProxyContext } from './context';
 import { ConnectionTracker, makeProxyServer, type ProxyServer } from './server';
-import { openUpstream, splice } from './tunnel';
+import { openTunnel } from './tunnel';
 
 export type TransparentProxy = {
   /** One server per family's capture socket ('capture4', 'capture6'), one tracker for both. */
@@ -51,8 +51,7 @@ async function serve(ctx: ProxyContext, tracker: ConnectionTracker, client: net.
   }
   const name = ctx.names.nameOf(c.host);
   const attempt = startAttempt('transparent', name ?? c.host, port);
-  const opened = await openUpstream(ctx, tracker, attempt, name ? 'name' : c.kind, client);
-  if (opened.kind === 'open') splice(ctx, attempt, opened, client);
+  const opened = await openTunnel(ctx, tracker, attempt, name ? 'name' : c.kind, client);
   // Refused: a reset at once, so the client fails now instead of waiting on a silent socket.
-  else if (!client.destroyed) client.resetAndDestroy();
+  if (opened.kind !== 'tunnel' && !client.destroyed) client.resetAndDestroy();
 }

@@ -1,8 +1,8 @@
 // The path every proxied connection takes, whichever protocol asked for it:
 // decide (name) -> resolve once -> decide (addresses) -> dial the address that passed ->
-// splice both ways -> record when it closes. Kept free of per-chunk JavaScript: after the
-// handshake the bytes move through plain pipe() and the kernel, which is what keeps the
-// tunnel near loopback speed.
+// relay both ways -> record when it closes. A tunnel's bytes move in the kernel relay
+// (sandbox/relay/, docs/mechanism.md "The relay") where there is one; otherwise through plain
+// pipe() here. Either way the decision and the record are made here.
 
 import * as net from 'node:net';
 import { decide, formatHostPort } from '../policy';
@@ -30,7 +30,98 @@ export async function openUpstream(
   kind: HostKind,
   client: net.Socket,
 ): Promise<Opened> {
-  const refuse = (r: Refusal): Opened => {
+  const decided = await decideTarget(ctx, tracker, a, kind, client);
+  if (decided.kind !== 'decided') return decided;
+  return dialDecided(ctx, tracker, a, client, decided);
+}
+
+/** Dial the address the decision chose, here in Node. */
+async function dialDecided(
+  ctx: ProxyContext,
+  tracker: ConnectionTracker,
+  a: Attempt,
+  client: net.Socket,
+  { address, rule }: { address: string; rule?: string },
+): Promise<Opened> {
+  try {
+    const upstream = await dial(ctx.budget, tracker, client, address, a.port, ctx.limits.connectTimeoutMs);
+    if (client.destroyed || tracker.isClosing) {
+      // The upstream saw a connection from the run: that stays on the record.
+      upstream.destroy();
+      recordAllowed(ctx, a, { address, rule }, 0, 0);
+      return { kind: 'gone' };
+    }
+    return { kind: 'open', upstream, address, rule };
+  } catch (err) {
+    if (client.destroyed || tracker.isClosing) return { kind: 'gone' };
+    return refuse(ctx, a, dialRefusal(address, a.port, rule, errText(err), (err as NodeJS.ErrnoException).code));
+  }
+}
+
+export type Tunneled = { kind: 'tunnel' } | Extract<Opened, { kind: 'refused' | 'gone' }>;
+
+/**
+ * A tunnel for the client: decided, dialed, the client answered with `reply` once connected,
+ * `head` sent upstream first, then the bytes relayed both ways and the record written when it
+ * ends. A refusal (the policy's, or a failed dial) is the caller's to answer.
+ */
+export async function openTunnel(
+  ctx: ProxyContext,
+  tracker: ConnectionTracker,
+  a: Attempt,
+  kind: HostKind,
+  client: net.Socket,
+  o: { reply?: Buffer; head?: Buffer } = {},
+): Promise<Tunneled> {
+  const decided = await decideTarget(ctx, tracker, a, kind, client);
+  if (decided.kind !== 'decided') return decided;
+  const { address, rule } = decided;
+  const relayed = ctx.relay?.relay({
+    client, address, port: a.port, reply: o.reply, head: o.head,
+    idleMs: ctx.limits.idleTimeoutMs, connectMs: ctx.limits.connectTimeoutMs,
+  });
+  if (!relayed) {
+    // No relay for this one: dial and pipe here.
+    const opened = await dialDecided(ctx, tracker, a, client, decided);
+    if (opened.kind !== 'open') return opened;
+    if (o.reply) client.write(o.reply);
+    splice(ctx, a, opened, client, o.head);
+    return { kind: 'tunnel' };
+  }
+  const release = ctx.budget.holdSlot();
+  const outcome = await relayed.open;
+  if (!outcome.ok) {
+    release();
+    if (client.destroyed || tracker.isClosing) return { kind: 'gone' };
+    return refuse(ctx, a, dialRefusal(address, a.port, rule, outcome.code, outcome.code));
+  }
+  void relayed.done.then((end) => {
+    release();
+    recordAllowed(ctx, a, { address, rule }, end.up, end.down);
+  });
+  return { kind: 'tunnel' };
+}
+
+function refuse(ctx: ProxyContext, a: Attempt, r: Refusal): Extract<Opened, { kind: 'refused' }> {
+  recordDenied(ctx, a, r);
+  return { kind: 'refused', refusal: r };
+}
+
+function dialRefusal(address: string, port: number, rule: string | undefined, why: string, code: string | undefined): Refusal {
+  return {
+    reason: 'upstream-failed',
+    rule,
+    address,
+    message: `cannot connect to ${formatHostPort(address, port)}: ${why}`,
+    code,
+  };
+}
+
+type Decided = { kind: 'decided'; address: string; rule?: string } | Extract<Opened, { kind: 'refused' | 'gone' }>;
+
+/** decide, resolve once, decide on the answers, and the run's upstream bound: where to dial, or why not. */
+async function decideTarget(ctx: ProxyContext, tracker: ConnectionTracker, a: Attempt, kind: HostKind, client: net.Socket): Promise<Decided> {
+  const refuse = (r: Refusal): Decided => {
     recordDenied(ctx, a, r);
     return { kind: 'refused', refusal: r };
   };
@@ -51,8 +142,7 @@ export async function openUpstream(
 
   const address = d.address ?? a.host;
   if (client.destroyed || tracker.isClosing) return { kind: 'gone' };
-  const budget = ctx.budget;
-  if (budget.upstreamsFull) {
+  if (ctx.budget.upstreamsFull) {
     return refuse({
       reason: 'over-limit',
       rule: 'maxUpstreams',
@@ -60,25 +150,7 @@ export async function openUpstream(
       message: `${formatHostPort(a.host, a.port)}: the run has ${ctx.limits.maxUpstreams} upstream connections open already (maxUpstreams)`,
     });
   }
-  try {
-    const upstream = await dial(budget, tracker, client, address, a.port, ctx.limits.connectTimeoutMs);
-    if (client.destroyed || tracker.isClosing) {
-      // The upstream saw a connection from the run: that stays on the record.
-      upstream.destroy();
-      recordAllowed(ctx, a, { address, rule: d.rule }, 0, 0);
-      return { kind: 'gone' };
-    }
-    return { kind: 'open', upstream, address, rule: d.rule };
-  } catch (err) {
-    if (client.destroyed || tracker.isClosing) return { kind: 'gone' };
-    return refuse({
-      reason: 'upstream-failed',
-      rule: d.rule,
-      address,
-      message: `cannot connect to ${formatHostPort(address, a.port)}: ${errText(err)}`,
-      code: (err as NodeJS.ErrnoException).code,
-    });
-  }
+  return { kind: 'decided', address, rule: d.rule };
 }
 
 /**
@@ -133,7 +205,7 @@ function dial(
  * abort on either side destroys the other; the client's socket timeout is the idle timeout
  * (it is refreshed by traffic in both directions, as both pass through the client socket).
  */
-export function splice(
+function splice(
   ctx: ProxyContext,
   a: Attempt,
   opened: { upstream: net.Socket; address: string; rule?: string },

@@ -20,6 +20,7 @@ export function createCapture(ctx: ProxyContext): { listeners: Record<string, Ad
       'dns-tcp': { adopt: (h) => dns.tcp.server.listen(h), close: none },
     },
     close: async () => {
+      await ctx.relay?.close();
       await Promise.all([proxy.close(), dns.close()]);
     },
   };

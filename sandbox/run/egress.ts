@@ -7,6 +7,7 @@ import type { CompiledPolicy, StaticAnswers } from '../policy';
 import { createProxyPair, makeProxyContext, RecordLog, startProxyPair, type ProxyLimits } from '../proxy';
 import { createBridge } from './bridge';
 import { createCapture } from './capture';
+import { kernelRelayForRun } from '../relay/kernel-relay';
 import type { ProxyUrls } from './env';
 import { HTTP_PORT_INSIDE, SOCKS_PORT_INSIDE, type RunPlan } from './plan';
 
@@ -66,7 +67,7 @@ export async function startEgress(
 
   // Our proxy pair. On host loopback (no namespace to hide in) it demands a per-run credential.
   const credential = plan.listenInside ? null : { username: 'sandbox', password: randomBytes(16).toString('hex') };
-  const ctx = makeProxyContext({ policy, answers: options.answers, log, credential, limits: options.proxyLimits });
+  const ctx = makeProxyContext({ policy, answers: options.answers, log, credential, limits: options.proxyLimits, relay: kernelRelayForRun() });
   if (plan.listenInside) {
     const pair = createProxyPair(ctx);
     listenOn(HTTP_PORT_INSIDE, tcp(pair.http));

@@ -1,0 +1,494 @@
+/*
+ * sandbox-init relay (docs/mechanism.md, "The relay"): moves the bytes of established tunnels in
+ * the kernel, with splice(2) through pipes, for every run of one worker process. The worker
+ * decides; this process only dials the address the worker chose, answers the client with the
+ * bytes it was given, relays, and reports each tunnel's exact byte counts when it ends.
+ *
+ * It runs outside every sandbox, as the worker's own user, and speaks Node's IPC wire format on
+ * NODE_CHANNEL_FD, as `init` does. From the worker, each tunnel is one handle message:
+ *   {"cmd":"NODE_HANDLE","type":"net.Socket","msg":{"rid":N,"rrun":R,"rto":"ADDR","rport":P,
+ *    "rreply":"HEX","rhead":"HEX","ridle":MS,"rconn":MS},...}   + the client's socket (SCM_RIGHTS)
+ * and {"rkill":R} ends every tunnel of run R. To the worker:
+ *   {"ropen":N}                      connected, the reply written: bytes flow
+ *   {"rfail":N,"code":"ECONNREFUSED"} the dial failed; the worker answers the client
+ *   {"rdone":N,"up":U,"down":D,"how":"closed|reset|idle|killed"}   the tunnel is over
+ * The worker keeps its own descriptor of the client until rdone and closes it then.
+ */
+#define _GNU_SOURCE
+#include "relay.h"
+#include "util.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_EVENTS 256
+#define MAX_FDS_QUEUED 64
+#define PIPE_POOL 64
+#define ROUNDS_PER_EVENT 8 /* a busy tunnel yields after this many pipe-fulls */
+#define PIPE_BYTES (256 << 10)
+
+enum { CONNECTING, OPEN };
+
+struct dir {           /* one direction, from fd[k] to fd[1-k] */
+  int pipe[2];         /* held only while bytes are in it */
+  size_t inpipe;
+  unsigned long long moved;
+  int eof, done;
+};
+
+struct tunnel;
+struct end { struct tunnel *t; int side; };
+
+struct tunnel {
+  long long id, run;
+  int fd[2];           /* 0: the client (a duplicate of the worker's), 1: the upstream */
+  struct dir d[2];     /* d[0]: client -> upstream (up), d[1]: upstream -> client (down) */
+  int state;
+  unsigned char *reply, *head;
+  size_t reply_len, head_len;
+  long long idle_ms, deadline, last;
+  unsigned watching[2];
+  int registered[2];
+  int dead;            /* ended in this batch of events; freed after it */
+  struct end ends[2];
+  struct tunnel *prev, *next;
+};
+
+static int ep = -1, channel = -1;
+static struct tunnel *tunnels, *graveyard;
+static int pool[PIPE_POOL][2], pooled;
+static int fdq[MAX_FDS_QUEUED], fdq_len;
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the channel ------------------------------------------------------------------------ */
+
+static void say(const char *line) {
+  size_t len = strlen(line), off = 0;
+  while (off < len) {
+    ssize_t n = write(channel, line + off, len - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) _exit(0); /* the worker is gone: so are we */
+    off += (size_t)n;
+  }
+}
+
+/* The value after "name": in a line of our own making (numbers, or strings without escapes). */
+static const char *field(const char *line, const char *name) {
+  char key[32];
+  snprintf(key, sizeof key, "\"%s\":", name);
+  const char *p = strstr(line, key);
+  return p ? p + strlen(key) : NULL;
+}
+
+static long long number(const char *line, const char *name, long long fallback) {
+  const char *p = field(line, name);
+  return p ? strtoll(p, NULL, 10) : fallback;
+}
+
+/* A string field copied into out (at most cap-1 bytes); "" when absent. */
+static void string(const char *line, const char *name, char *out, size_t cap) {
+  const char *p = field(line, name);
+  out[0] = 0;
+  if (!p || *p != '"') return;
+  p++;
+  size_t n = 0;
+  while (*p && *p != '"' && n + 1 < cap) out[n++] = *p++;
+  out[n] = 0;
+}
+
+static unsigned char *unhex(const char *hex, size_t *len) {
+  size_t n = strlen(hex) / 2;
+  unsigned char *out = xcalloc(n + 1, 1);
+  for (size_t i = 0; i < n; i++) {
+    unsigned v;
+    if (sscanf(hex + 2 * i, "%2x", &v) != 1) break;
+    out[i] = (unsigned char)v;
+  }
+  *len = n;
+  return out;
+}
+
+/* ---- pipes, taken only while bytes are in flight ------------------------------------------ */
+
+static int take_pipe(int p[2]) {
+  if (pooled > 0) {
+    pooled--;
+    p[0] = pool[pooled][0];
+    p[1] = pool[pooled][1];
+    return 0;
+  }
+  if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0) return -1;
+  fcntl(p[1], F_SETPIPE_SZ, PIPE_BYTES); /* fewer, larger moves; the default where refused */
+  return 0;
+}
+
+static void give_pipe(int p[2]) {
+  if (p[0] < 0) return;
+  if (pooled < PIPE_POOL) {
+    pool[pooled][0] = p[0];
+    pool[pooled][1] = p[1];
+    pooled++;
+  } else {
+    close(p[0]);
+    close(p[1]);
+  }
+  p[0] = p[1] = -1;
+}
+
+/* ---- a tunnel's life ---------------------------------------------------------------------- */
+
+/* Interest in a side, level-triggered. A side with nothing to wait for leaves the set, so that
+ * a half-closed socket's standing EPOLLHUP does not wake us over and over. */
+static void watch(struct tunnel *t, int side, unsigned events) {
+  if (t->fd[side] < 0 || (t->registered[side] && t->watching[side] == events)) return;
+  struct epoll_event ev = {.events = events, .data.ptr = &t->ends[side]};
+  if (events == 0) {
+    if (t->registered[side]) epoll_ctl(ep, EPOLL_CTL_DEL, t->fd[side], &ev);
+    t->registered[side] = 0;
+  } else {
+    if (epoll_ctl(ep, t->registered[side] ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, t->fd[side], &ev) < 0) die_errno("relay: epoll_ctl");
+    t->registered[side] = 1;
+  }
+  t->watching[side] = events;
+}
+
+static void unlink_tunnel(struct tunnel *t) {
+  if (t->prev) t->prev->next = t->next;
+  else tunnels = t->next;
+  if (t->next) t->next->prev = t->prev;
+}
+
+static void free_tunnel(struct tunnel *t) {
+  for (int k = 0; k < 2; k++) {
+    /* Out of the set first: the client's socket lives on in the worker, and epoll forgets a
+     * socket only when its last descriptor closes. */
+    if (t->registered[k]) epoll_ctl(ep, EPOLL_CTL_DEL, t->fd[k], NULL);
+    t->registered[k] = 0;
+    if (t->fd[k] >= 0) close(t->fd[k]);
+    /* A pipe still holding bytes cannot go back to the pool. */
+    if (t->d[k].inpipe > 0 && t->d[k].pipe[0] >= 0) {
+      close(t->d[k].pipe[0]);
+      close(t->d[k].pipe[1]);
+      t->d[k].pipe[0] = t->d[k].pipe[1] = -1;
+    }
+    give_pipe(t->d[k].pipe);
+  }
+  unlink_tunnel(t);
+  free(t->reply);
+  free(t->head);
+  /* Another event of this batch may still name it: freed once the batch is done. */
+  t->dead = 1;
+  t->next = graveyard;
+  graveyard = t;
+}
+
+static void bury(void) {
+  while (graveyard) {
+    struct tunnel *t = graveyard;
+    graveyard = t->next;
+    free(t);
+  }
+}
+
+/* The tunnel is over: how it ended, with every byte that reached the other side. */
+static void finish(struct tunnel *t, const char *how) {
+  if (strcmp(how, "closed") != 0) {
+    /* An abort travels on as a reset, as a destroyed socket's would. */
+    struct linger hard = {.l_onoff = 1, .l_linger = 0};
+    for (int k = 0; k < 2; k++)
+      if (t->fd[k] >= 0) setsockopt(t->fd[k], SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+  }
+  char line[200];
+  snprintf(line, sizeof line, "{\"rdone\":%lld,\"up\":%llu,\"down\":%llu,\"how\":\"%s\"}\n", t->id, t->d[0].moved, t->d[1].moved, how);
+  say(line);
+  free_tunnel(t);
+}
+
+static void fail(struct tunnel *t, int err) {
+  char line[200];
+  const char *name = strerrorname_np(err);
+  snprintf(line, sizeof line, "{\"rfail\":%lld,\"code\":\"%s\"}\n", t->id, name ? name : "EIO");
+  say(line);
+  free_tunnel(t);
+}
+
+/* Writes all of a small buffer (a reply, early bytes) to a socket that has room for it, waiting
+ * briefly when it has not. */
+static int write_all(int fd, const unsigned char *buf, size_t len) {
+  size_t off = 0;
+  long long until = now_ms() + 5000;
+  while (off < len) {
+    ssize_t n = send(fd, buf + off, len - off, MSG_NOSIGNAL);
+    if (n > 0) { off += (size_t)n; continue; }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN && now_ms() < until) { usleep(1000); continue; }
+    return -1;
+  }
+  return 0;
+}
+
+/* Moves what can move in direction k now; -1 when the tunnel broke. */
+static int pump(struct tunnel *t, int k) {
+  struct dir *d = &t->d[k];
+  int src = t->fd[k], dst = t->fd[1 - k];
+  for (int round = 0; round < ROUNDS_PER_EVENT; round++) {
+    if (d->inpipe > 0) {
+      ssize_t n = splice(d->pipe[0], NULL, dst, NULL, d->inpipe, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+      if (n < 0) return errno == EAGAIN ? 0 : -1;
+      d->inpipe -= (size_t)n;
+      d->moved += (unsigned long long)n;
+      t->last = now_ms();
+      if (d->inpipe > 0) return 0; /* the other side is full: wait for it */
+      continue;
+    }
+    if (d->eof) {
+      if (!d->done) {
+        shutdown(dst, SHUT_WR); /* half-close travels through */
+        d->done = 1;
+      }
+      give_pipe(d->pipe);
+      return 0;
+    }
+    if (d->pipe[0] < 0 && take_pipe(d->pipe) < 0) return -1;
+    ssize_t n = splice(src, NULL, d->pipe[1], NULL, 1 << 20, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+    if (n == 0) { d->eof = 1; continue; }
+    if (n < 0) {
+      if (errno != EAGAIN) return -1;
+      give_pipe(d->pipe); /* empty: nobody needs it while we wait */
+      return 0;
+    }
+    d->inpipe = (size_t)n;
+    t->last = now_ms();
+  }
+  return 0;
+}
+
+/* Level-triggered interest: read from a side whose outgoing pipe is empty, write to a side
+ * whose incoming pipe holds bytes. */
+static void rewatch(struct tunnel *t) {
+  for (int side = 0; side < 2; side++) {
+    unsigned ev = 0;
+    if (!t->d[side].eof && t->d[side].inpipe == 0) ev |= EPOLLIN;
+    if (t->d[1 - side].inpipe > 0) ev |= EPOLLOUT;
+    watch(t, side, ev);
+  }
+}
+
+static void on_open(struct tunnel *t) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (getsockopt(t->fd[1], SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+  if (err) return fail(t, err);
+  /* Connected: the client's answer first, then what it sent early, then the bytes flow. */
+  if ((t->reply_len && write_all(t->fd[0], t->reply, t->reply_len) < 0) ||
+      (t->head_len && write_all(t->fd[1], t->head, t->head_len) < 0)) {
+    char line[64];
+    snprintf(line, sizeof line, "{\"ropen\":%lld}\n", t->id);
+    say(line);
+    return finish(t, "reset");
+  }
+  t->d[0].moved = t->head_len;
+  t->state = OPEN;
+  t->deadline = 0;
+  t->last = now_ms();
+  char line[64];
+  snprintf(line, sizeof line, "{\"ropen\":%lld}\n", t->id);
+  say(line);
+  rewatch(t);
+}
+
+static void on_event(struct end *e, unsigned events) {
+  struct tunnel *t = e->t;
+  if (t->dead) return;
+  if (t->state == CONNECTING) {
+    if (e->side == 1) on_open(t);
+    return;
+  }
+  (void)events;
+  /* Whatever woke us, both directions may have moved (errors show as failed splices). */
+  if (pump(t, 0) < 0 || pump(t, 1) < 0) return finish(t, "reset");
+  if (t->d[0].done && t->d[1].done) return finish(t, "closed");
+  rewatch(t);
+}
+
+static void start(const char *line, int client) {
+  struct tunnel *t = xcalloc(1, sizeof *t);
+  t->id = number(line, "rid", 0);
+  t->run = number(line, "rrun", 0);
+  t->fd[0] = client;
+  t->fd[1] = -1;
+  for (int k = 0; k < 2; k++) t->d[k].pipe[0] = t->d[k].pipe[1] = -1;
+  t->ends[0] = (struct end){t, 0};
+  t->ends[1] = (struct end){t, 1};
+  t->idle_ms = number(line, "ridle", 300000);
+  t->deadline = now_ms() + number(line, "rconn", 10000);
+  char hex[1 << 17];
+  string(line, "rreply", hex, sizeof hex);
+  t->reply = unhex(hex, &t->reply_len);
+  string(line, "rhead", hex, sizeof hex);
+  t->head = unhex(hex, &t->head_len);
+  t->next = tunnels;
+  if (tunnels) tunnels->prev = t;
+  tunnels = t;
+
+  char to[64];
+  string(line, "rto", to, sizeof to);
+  int port = (int)number(line, "rport", 0);
+  struct sockaddr_storage sa;
+  memset(&sa, 0, sizeof sa);
+  socklen_t salen;
+  int family;
+  if (strchr(to, ':')) {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&sa;
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET6, to, &a->sin6_addr) != 1) return fail(t, EINVAL);
+    family = AF_INET6;
+    salen = sizeof *a;
+  } else {
+    struct sockaddr_in *a = (struct sockaddr_in *)&sa;
+    a->sin_family = AF_INET;
+    a->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, to, &a->sin_addr) != 1) return fail(t, EINVAL);
+    family = AF_INET;
+    salen = sizeof *a;
+  }
+  int s = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (s < 0) return fail(t, errno);
+  int one = 1;
+  setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  t->fd[1] = s;
+  if (connect(s, (struct sockaddr *)&sa, salen) < 0 && errno != EINPROGRESS) return fail(t, errno);
+  watch(t, 1, EPOLLOUT);
+}
+
+static void kill_run(long long run) {
+  for (struct tunnel *t = tunnels, *next; t; t = next) {
+    next = t->next;
+    if (t->run != run) continue;
+    if (t->state == CONNECTING) fail(t, ECONNABORTED);
+    else finish(t, "killed");
+  }
+}
+
+/* Connect deadlines and idle tunnels, once a second. */
+static void sweep(void) {
+  long long now = now_ms();
+  for (struct tunnel *t = tunnels, *next; t; t = next) {
+    next = t->next;
+    if (t->state == CONNECTING && now >= t->deadline) fail(t, ETIMEDOUT);
+    else if (t->state == OPEN && t->idle_ms > 0 && now - t->last >= t->idle_ms) finish(t, "idle");
+  }
+}
+
+/* ---- reading the channel ------------------------------------------------------------------ */
+
+static char inbuf[1 << 18];
+static size_t inlen;
+
+static void on_line(char *line) {
+  if (strstr(line, "\"cmd\":\"NODE_HANDLE\"")) {
+    say("{\"cmd\":\"NODE_HANDLE_ACK\"}\n");
+    if (fdq_len == 0) die("relay: a handle message without its descriptor");
+    int fd = fdq[0];
+    memmove(fdq, fdq + 1, (size_t)--fdq_len * sizeof fdq[0]);
+    start(line, fd);
+  } else if (strstr(line, "\"cmd\":\"NODE_SOCKET_NOTIFY_CLOSE\"") || strstr(line, "\"cmd\":\"NODE_SOCKET_GET_COUNT\"")) {
+    /* Node's bookkeeping for sockets of a server sent to a child: we keep no server's
+     * connections (the worker keeps its own descriptor), so there are none to count or wait for. */
+    char key[256], reply[400];
+    string(line, "key", key, sizeof key);
+    if (strstr(line, "NOTIFY_CLOSE")) snprintf(reply, sizeof reply, "{\"cmd\":\"NODE_SOCKET_ALL_CLOSED\",\"key\":\"%s\"}\n", key);
+    else snprintf(reply, sizeof reply, "{\"cmd\":\"NODE_SOCKET_COUNT\",\"key\":\"%s\",\"count\":0}\n", key);
+    say(reply);
+  } else if (field(line, "rkill")) {
+    kill_run(number(line, "rkill", -1));
+  }
+}
+
+static void on_channel(void) {
+  char control[CMSG_SPACE(sizeof(int) * 16)];
+  struct iovec iov = {.iov_base = inbuf + inlen, .iov_len = sizeof inbuf - 1 - inlen};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+  ssize_t n = recvmsg(channel, &msg, MSG_CMSG_CLOEXEC);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (n <= 0) _exit(0); /* the worker closed the channel: every tunnel ends with us */
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    int count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+    for (int i = 0; i < count; i++) {
+      int fd;
+      memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+      if (fdq_len < MAX_FDS_QUEUED) fdq[fdq_len++] = fd;
+      else close(fd);
+    }
+  }
+  inlen += (size_t)n;
+  inbuf[inlen] = 0;
+  char *start_of = inbuf, *nl;
+  while ((nl = memchr(start_of, '\n', inlen - (size_t)(start_of - inbuf)))) {
+    *nl = 0;
+    on_line(start_of);
+    start_of = nl + 1;
+  }
+  inlen -= (size_t)(start_of - inbuf);
+  memmove(inbuf, start_of, inlen);
+  if (inlen >= sizeof inbuf - 1) die("relay: a message longer than %zu bytes", sizeof inbuf);
+}
+
+int relay_main(void) {
+  const char *v = getenv("NODE_CHANNEL_FD");
+  if (!v || !*v) die("relay: no IPC channel (NODE_CHANNEL_FD)");
+  channel = (int)parse_number(v, 0, 1 << 20, "NODE_CHANNEL_FD");
+  /* Blocking writes on the channel; reads only when epoll says there is something. */
+  fcntl(channel, F_SETFL, fcntl(channel, F_GETFL) & ~O_NONBLOCK);
+  prctl(PR_SET_NAME, "sandbox-relay", 0, 0, 0);
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_errno("prctl(PR_SET_PDEATHSIG)");
+  signal(SIGPIPE, SIG_IGN);
+  /* Two sockets per tunnel: as many descriptors as we may have. */
+  struct rlimit lim;
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+  ep = epoll_create1(EPOLL_CLOEXEC);
+  if (ep < 0) die_errno("relay: epoll_create1");
+  static struct end channel_end = {NULL, -1};
+  struct epoll_event cev = {.events = EPOLLIN, .data.ptr = &channel_end};
+  if (epoll_ctl(ep, EPOLL_CTL_ADD, channel, &cev) < 0) die_errno("relay: watch the channel");
+  say("{\"relayReady\":true}\n");
+  long long next_sweep = now_ms() + 1000;
+  struct epoll_event events[MAX_EVENTS];
+  for (;;) {
+    int timeout = (int)(next_sweep - now_ms());
+    int n = epoll_wait(ep, events, MAX_EVENTS, timeout < 0 ? 0 : timeout);
+    if (n < 0 && errno != EINTR) die_errno("relay: epoll_wait");
+    for (int i = 0; i < n; i++) {
+      struct end *e = events[i].data.ptr;
+      if (e == &channel_end) on_channel();
+      else on_event(e, events[i].events);
+    }
+    if (now_ms() >= next_sweep) {
+      sweep();
+      next_sweep = now_ms() + 1000;
+    }
+    bury();
+  }
+}
