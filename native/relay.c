@@ -8,7 +8,7 @@
  * NODE_CHANNEL_FD, as `init` does. From the worker, each tunnel is one handle message:
  *   {"cmd":"NODE_HANDLE","type":"net.Socket","msg":{"rid":N,"rrun":R,"rto":"ADDR","rport":P,
  *    "rreply":"HEX","rhead":"HEX","ridle":MS,"rconn":MS},...}   + the client's socket (SCM_RIGHTS)
- * and {"rkill":R} ends every tunnel of run R. To the worker:
+ * {"rend":N} ends tunnel N, and {"rkill":R} ends every tunnel of run R. To the worker:
  *   {"ropen":N}                      connected, the reply written: bytes flow
  *   {"rfail":N,"code":"ECONNREFUSED"} the dial failed; the worker answers the client
  *   {"rdone":N,"up":U,"down":D,"how":"closed|reset|idle|killed"}   the tunnel is over
@@ -277,6 +277,13 @@ static int pump(struct tunnel *t, int k) {
     d->inpipe = (size_t)n;
     t->last = now_ms();
   }
+  /* Out of rounds just as the source ended: the end must still travel now, for no event of
+   * this direction will come again to carry it. */
+  if (d->eof && d->inpipe == 0 && !d->done) {
+    shutdown(dst, SHUT_WR);
+    d->done = 1;
+    give_pipe(d->pipe);
+  }
   return 0;
 }
 
@@ -379,6 +386,15 @@ static void start(const char *line, int client) {
   watch(t, 1, EPOLLOUT);
 }
 
+static void kill_one(long long id) {
+  for (struct tunnel *t = tunnels; t; t = t->next) {
+    if (t->id != id) continue;
+    if (t->state == CONNECTING) fail(t, ECONNABORTED);
+    else finish(t, "killed");
+    return;
+  }
+}
+
 static void kill_run(long long run) {
   for (struct tunnel *t = tunnels, *next; t; t = next) {
     next = t->next;
@@ -420,6 +436,8 @@ static void on_line(char *line) {
     say(reply);
   } else if (field(line, "rkill")) {
     kill_run(number(line, "rkill", -1));
+  } else if (field(line, "rend")) {
+    kill_one(number(line, "rend", -1));
   }
 }
 

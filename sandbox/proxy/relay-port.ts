@@ -24,6 +24,8 @@ export type RelayedTunnel = {
   open: Promise<{ ok: true } | { ok: false; code: string }>;
   /** Over, with every byte that reached the other side each way. */
   done: Promise<RelayEnd>;
+  /** Ask for it to end now (a proxy closing); `done` follows. */
+  end(): void;
 };
 
 export type TunnelRelay = {

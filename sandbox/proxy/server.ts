@@ -3,6 +3,7 @@
 // so a run's proxies never outlive the run and every allowed record is written by then.
 
 import type * as net from 'node:net';
+import type { RelayedTunnel } from './relay-port';
 
 export type ProxyServer = {
   /** Not yet listening: the caller does server.listen(handle) or listen(0, '127.0.0.1'). */
@@ -19,6 +20,8 @@ export type Admission = 'admitted' | 'refuse' | 'dropped';
 export class ConnectionTracker {
   private readonly clients = new Set<net.Socket>();
   private readonly upstreams = new Set<net.Socket>();
+  /** Tunnels the kernel relay moves for this proxy: ended, and their records awaited, by close(). */
+  private readonly relayed = new Set<RelayedTunnel>();
   private readonly refusing = new WeakSet<net.Socket>();
   private admittedCount = 0;
   private refusingCount = 0;
@@ -72,6 +75,11 @@ export class ConnectionTracker {
     socket.once('close', () => this.upstreams.delete(socket));
   }
 
+  trackRelayed(t: RelayedTunnel): void {
+    this.relayed.add(t);
+    void t.done.then(() => this.relayed.delete(t));
+  }
+
   active(): number {
     return this.clients.size;
   }
@@ -85,6 +93,10 @@ export class ConnectionTracker {
     // A socket stays in these sets until it has emitted 'close' (records are written by 'close'
     // listeners). Wait for that event itself: `socket.closed` turns true when destroy() is called,
     // before the event, so trusting it would let a run return with records still to come.
+    // The relay's tunnels first: each reports its bytes (its record) before its client goes.
+    const tunnels = [...this.relayed];
+    for (const t of tunnels) t.end();
+    await Promise.all(tunnels.map((t) => t.done));
     const sockets = [...this.clients, ...this.upstreams];
     const closed = sockets.map((s) => new Promise<void>((r) => s.once('close', () => r())));
     for (const s of sockets) s.destroy();

@@ -95,6 +95,7 @@ export async function openTunnel(
     if (client.destroyed || tracker.isClosing) return { kind: 'gone' };
     return refuse(ctx, a, dialRefusal(address, a.port, rule, outcome.code, outcome.code));
   }
+  tracker.trackRelayed(relayed);
   void relayed.done.then((end) => {
     release();
     recordAllowed(ctx, a, { address, rule }, end.up, end.down);

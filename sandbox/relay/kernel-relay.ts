@@ -26,6 +26,11 @@ class KernelRelay {
   private nextRun = 1;
   private stderr = '';
 
+  /** The relay process's pid while it runs (its CPU and memory, for the bench and the tests). */
+  get pid(): number | null {
+    return this.child && this.child.exitCode === null ? this.child.pid ?? null : null;
+  }
+
   /** A run's view of the relay: its tunnels, and a close that ends them all. */
   forRun(): TunnelRelay {
     const run = this.nextRun++;
@@ -90,7 +95,13 @@ class KernelRelay {
     } finally {
       accepted.server = server;
     }
-    return { open, done };
+    return {
+      open,
+      done,
+      end: () => {
+        if (this.tunnels.has(id) && this.child?.connected) this.child.send({ rend: id });
+      },
+    };
   }
 
   private ensure(): ChildProcess | null {
@@ -177,4 +188,9 @@ let shared: KernelRelay | null = null;
 export function kernelRelayForRun(): TunnelRelay {
   shared ??= new KernelRelay();
   return shared.forRun();
+}
+
+/** The pid of this process's relay, or null when none runs. */
+export function relayProcessId(): number | null {
+  return shared?.pid ?? null;
 }

@@ -11,6 +11,7 @@ import * as tls from 'node:tls';
 import { compilePolicy } from '../../sandbox/policy';
 import type { NetworkCeiling } from '../../sandbox/policy';
 import { makeProxyContext } from '../../sandbox/proxy/context';
+import { kernelRelayForRun } from '../../sandbox/relay/kernel-relay';
 import type { ProxyContext, ProxyLimits } from '../../sandbox/proxy/context';
 import { createHttpProxy } from '../../sandbox/proxy/http-proxy';
 import { startProxyPair } from '../../sandbox/proxy/proxy-pair';
@@ -23,6 +24,8 @@ export type ContextOptions = NetworkCeiling & {
   answers?: Record<string, string[]>;
   credential?: { username: string; password: string } | null;
   limits?: Partial<ProxyLimits>;
+  /** Tunnels through the kernel relay, as a run's (the default), or through pipe() in this process. */
+  relay?: boolean;
 };
 
 export const DEFAULT_ANSWERS: Record<string, string[]> = {
@@ -34,12 +37,13 @@ export const DEFAULT_ANSWERS: Record<string, string[]> = {
 };
 
 export function makeContext(o: ContextOptions = {}): ProxyContext {
-  const { answers, credential, limits, ...ceiling } = o;
+  const { answers, credential, limits, relay, ...ceiling } = o;
   return makeProxyContext({
     policy: compilePolicy({ networkMode: 'allowlist', ...ceiling }),
     answers: new Map(Object.entries(answers ?? DEFAULT_ANSWERS)),
     credential: credential ?? null,
     limits,
+    relay: relay === false ? null : kernelRelayForRun(),
   });
 }
 
