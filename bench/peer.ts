@@ -49,6 +49,7 @@ function open(host: string, port: number, via: Via): Promise<net.Socket> {
     const target = via === 'direct' || via === 'transparent' ? { host, port } : proxyFrom(via === 'connect' ? 'HTTP_PROXY' : 'ALL_PROXY');
     const socket = net.connect({ ...target, noDelay: true, allowHalfOpen: true });
     socket.once('error', reject);
+    socket.once('close', () => reject(new Error('closed before the tunnel opened')));
     socket.once('connect', () => {
       if (via === 'direct' || via === 'transparent') return resolve(socket);
       let reply = Buffer.alloc(0);
