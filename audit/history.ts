@@ -39,7 +39,10 @@ export function historyWorkflowId(history: HistoryLike): string | null {
 
 function bytes(value: Bytes | null | undefined): Buffer | null {
   if (value === null || value === undefined) return null;
-  return typeof value === 'string' ? Buffer.from(value, 'base64') : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (typeof value === 'string') return Buffer.from(value, 'base64');
+  if (ArrayBuffer.isView(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  // An empty bytes field decoded by a server's client library can be a plain empty array.
+  return Array.isArray(value) ? Buffer.from(value as number[]) : Buffer.alloc(0);
 }
 
 /**

@@ -41,7 +41,13 @@ export async function fetchHistory(options: {
   }
   let connection: import('@temporalio/client').Connection;
   try {
-    connection = await client.Connection.connect({ address: options.address, connectTimeout: '10 seconds' });
+    // A history page holds whole events, and a session's file calls carry up to 2 MiB each:
+    // past gRPC's default 4 MB a page of them could not be received at all.
+    connection = await client.Connection.connect({
+      address: options.address,
+      connectTimeout: '10 seconds',
+      channelArgs: { 'grpc.max_receive_message_length': 128 * 1024 * 1024 },
+    });
   } catch (err) {
     throw new AuditInputError(`cannot reach the Temporal server at ${options.address}: ${(err as Error).message}`);
   }

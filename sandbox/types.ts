@@ -103,8 +103,10 @@ export type Backstops = {
 export type CaptureApplied = {
   /** Every TCP connection to any address and port, by an nftables TPROXY rule in the run's namespace. */
   tcp: 'all';
-  /** The stub DNS the view's /etc/resolv.conf names. */
-  dns: '127.0.0.1:53';
+  /** The stub DNS the view's /etc/resolv.conf names; null when the host has no resolv.conf to stand in for. */
+  dns: '127.0.0.1:53' | null;
+  /** IPv6 connections are captured too; false where IPv6 is off in the kernel (they have no route). */
+  ipv6: boolean;
   /** Where a name the policy could allow resolves to, inside: synthetic, stable for the run. */
   syntheticRange: string;
   /** AAAA questions get no answer (NODATA): clients use the synthetic IPv4 address at once. */

@@ -7,13 +7,14 @@ import type { Backend, EffectivePolicy } from '../types';
 import { SYNTHETIC_RANGE } from '../dns/synthetic';
 import { appliedLimits } from './applied-limits';
 import { cgroupSupport } from './cgroup';
+import { stubResolverPlace } from './view';
 
 export function appliedPolicy(
   policy: CompiledPolicy,
   backend: Backend,
   prepared: PreparedSandbox,
   setup: ReportedReady | null,
-  captured: boolean,
+  capture: { ipv6: boolean } | null,
 ): EffectivePolicy {
   const contained = backend !== 'none';
   const support = cgroupSupport();
@@ -28,12 +29,15 @@ export function appliedPolicy(
     : setup && setup.landlock > 0
       ? { abi: setup.landlock }
       : { abi: null, note: setup?.landlockWhy || 'unknown' };
-  if (captured) {
+  const dns = capture && stubResolverPlace() ? ('127.0.0.1:53' as const) : null;
+  if (capture) {
     notes.push(`transparent capture: every TCP connection from inside, to any address and port, reaches the same decision as the proxies (proxy variables or not); names resolve through the run's stub DNS on 127.0.0.1:53 to synthetic addresses of ${SYNTHETIC_RANGE}, and a refused name gets NXDOMAIN`);
+    if (!capture.ipv6) notes.push('transparent capture is IPv4 only: IPv6 is off in this kernel, so an IPv6 connection has no route at all');
+    if (!dns) notes.push('the host has no /etc/resolv.conf, so the view has none either: names do not resolve inside (connections to addresses are still captured and decided)');
   }
   return {
     ...policy.effective,
-    capture: captured ? { tcp: 'all', dns: '127.0.0.1:53', syntheticRange: SYNTHETIC_RANGE, aaaa: 'nodata' } : null,
+    capture: capture ? { tcp: 'all', dns, ipv6: capture.ipv6, syntheticRange: SYNTHETIC_RANGE, aaaa: 'nodata' } : null,
     notes,
     filesystem: { ...prepared.view, masked },
     limits: appliedLimits(policy.limits, {

@@ -57,6 +57,15 @@ function resolvConfTarget(): string | null {
   return resolvTarget;
 }
 
+/**
+ * Where the stub's resolv.conf goes in the view: where the command's resolver will look (the
+ * target of the host's link, or the host's file). null: the host has none, and a read-only /etc
+ * has no place to put one.
+ */
+export function stubResolverPlace(): string | null {
+  return resolvConfTarget() ?? (isFile('/etc/resolv.conf') ? '/etc/resolv.conf' : null);
+}
+
 function isFile(p: string): boolean {
   try {
     return lstatSync(p).isFile();
@@ -72,8 +81,7 @@ export function viewOps(spec: ViewSpec): ViewOp[] {
   }
   const resolv = resolvConfTarget();
   if (spec.resolvConf) {
-    // The stub's file where the command's resolver will look: the link's target, or the file itself.
-    const dest = resolv ?? (isFile('/etc/resolv.conf') ? '/etc/resolv.conf' : null);
+    const dest = stubResolverPlace();
     if (dest) ops.push({ op: 'ro-bind', src: spec.resolvConf, dest });
   } else if (resolv) ops.push({ op: 'ro-bind', src: resolv, dest: resolv });
   ops.push({ op: 'proc', dest: '/proc' });

@@ -18,6 +18,8 @@ export type Egress = {
   insidePorts: number[];
   /** Whether sandbox-init sets up transparent capture and the stub DNS (their sockets follow). */
   capture: boolean;
+  /** Whether the IPv6 capture socket came (it does not where IPv6 is off in the kernel). */
+  capturedIpv6(): boolean;
   /** A listening socket made inside the namespace, for the listener of that name ('3128', 'capture4'...). */
   adopt(name: string, handle: object): void;
   close(): Promise<void>;
@@ -42,11 +44,14 @@ export async function startEgress(
   const closeListeners = async (): Promise<void> => {
     await Promise.all([...listeners.values()].map((l) => l.close()));
   };
+  const adopted = new Set<string>();
   const inside = (urls: ProxyUrls | null, close: () => Promise<void> = closeListeners, capture = false): Egress => ({
     urls,
     insidePorts: plan.listenInside ? ports : [],
     capture,
+    capturedIpv6: () => adopted.has('capture6'),
     adopt: (name, handle) => {
+      adopted.add(name);
       const l = listeners.get(name);
       if (l) l.adopt(handle);
       else (handle as { close?: () => void }).close?.();

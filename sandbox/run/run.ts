@@ -141,7 +141,7 @@ export async function runWith(options: RunOptions, shared: RunnerShare): Promise
     stderrTruncated: stderr.truncated,
     backend,
     workdir: prepared.workdir.inside,
-    policy: appliedPolicy(policy, backend, prepared, sandbox.setup, egress.capture),
+    policy: appliedPolicy(policy, backend, prepared, sandbox.setup, egress.capture ? { ipv6: egress.capturedIpv6() } : null),
     allowed: records.allowed,
     denied: records.denied,
     recordsDropped: records.dropped,

@@ -61,7 +61,7 @@ describe.each<Backend>(['bubblewrap', 'userns'])('backend %s', (backend) => {
     ]);
     expect(result.allowed[0].bytesDown).toBeGreaterThan(result.allowed[0].bytesUp);
     expect(result.denied).toEqual([]);
-    expect(result.policy.capture).toEqual({ tcp: 'all', dns: '127.0.0.1:53', syntheticRange: '198.18.0.0/15', aaaa: 'nodata' });
+    expect(result.policy.capture).toEqual({ tcp: 'all', dns: '127.0.0.1:53', ipv6: true, syntheticRange: '198.18.0.0/15', aaaa: 'nodata' });
     expect(web.hits).toContainEqual(`GET ${WEB} /py`);
   });
 

@@ -7,7 +7,8 @@ import { buildWheel, startPythonIndex, type PythonIndex } from '../../fixtures/p
 import { lifeDir } from '../../sandbox/contain/work-root';
 import { PKG_HOST } from './env';
 import { processesWith } from '../support/processes';
-import { connectClient, eventually, startWorker, uniqueName, type TestClient, type TestWorker } from './helpers';
+import { runCli } from '../support/cli';
+import { connectClient, eventually, serverAddress, startWorker, uniqueName, type TestClient, type TestWorker } from './helpers';
 import type { PythonToolResult, SessionStepsResult } from './workflows';
 
 let tc: TestClient;
@@ -148,9 +149,10 @@ describe('files in and out', () => {
 
   test('binary, empty, at the size limit and one byte over', async () => {
     // Every byte moved lands in workflow history: this one holds about 4 MiB.
+    const workflowId = uniqueName('file-sizes');
     const result: SessionStepsResult = await tc.client.workflow.execute('sessionSteps', {
       taskQueue: worker.taskQueue,
-      workflowId: uniqueName('file-sizes'),
+      workflowId,
       args: [
         {
           scoped: true,
@@ -180,6 +182,11 @@ describe('files in and out', () => {
     expect(got(8)).toMatchObject({ bytes: MiB + 1 });
     expect(got(9).stdout).toBe('1048577\n 00 01 02 03\n');
     expect(sessionDirs()).toEqual([]);
+    // A history this large is read back whole by the audit (past gRPC's default 4 MB pages).
+    const { address, namespace } = serverAddress();
+    const audit = await runCli(['audit', workflowId, '--address', address, '--namespace', namespace]);
+    expect({ code: audit.code, stderr: audit.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(audit.stdout).toMatch(/put bin\/all-bytes \(256 B\), empty \(0 B\), limit \(1048576 B\), over \(1048577 B\)/);
   }, 120_000);
 
   test('what the command plants is never followed or read, and bad paths are refused in the workflow before anything is scheduled', async () => {
