@@ -170,6 +170,15 @@ class KernelRelay {
     await Promise.all(waits);
   }
 
+  /** Stops the relay process if it moves nothing now; the next tunnel starts another. */
+  stopIfIdle(): void {
+    if (this.tunnels.size === 0 && this.child) {
+      const c = this.child;
+      this.child = null;
+      c.kill('SIGTERM');
+    }
+  }
+
   /** An idle relay must not keep the worker's event loop alive. */
   private refIfBusy(): void {
     const c = this.child;
@@ -188,6 +197,11 @@ let shared: KernelRelay | null = null;
 export function kernelRelayForRun(): TunnelRelay {
   shared ??= new KernelRelay();
   return shared.forRun();
+}
+
+/** A runner closing: the relay goes too unless another runner's tunnels are in it. */
+export function stopKernelRelayIfIdle(): void {
+  shared?.stopIfIdle();
 }
 
 /** The pid of this process's relay, or null when none runs. */

@@ -10,6 +10,7 @@ import type { RunResult } from '../types';
 import type { RunOptions } from './options';
 import { runWith } from './run';
 import { WarmPool } from './warm-pool';
+import { stopKernelRelayIfIdle } from '../relay/kernel-relay';
 
 export type SandboxRunnerOptions = {
   /** Warm sandboxes kept per template; 0 starts every run cold. Default 1. */
@@ -83,6 +84,7 @@ export class SandboxRunner {
   close(): void {
     this.pool?.close();
     this.pool = null;
+    stopKernelRelayIfIdle();
   }
 }
 
