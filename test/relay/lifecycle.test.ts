@@ -1,5 +1,5 @@
-// The relay process's life (a CONNECT tunnel: curl -p) (docs/mechanism.md, "The relay"): started by a run's first tunnel,
-// idle between runs without holding the worker open, and stopped when its runner closes.
+// The relay process's life (docs/mechanism.md, "The relay"): started by a run's first tunnel
+// (a CONNECT one: curl -p), and stopped when its runner closes.
 import { createSandboxRunner } from '../../sandbox';
 import { relayProcessId } from '../../sandbox/relay/kernel-relay';
 import { startHttpUpstream, type Upstream } from '../support/upstream';
