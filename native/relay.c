@@ -154,12 +154,14 @@ static void give_pipe(int p[2]) {
 
 /* ---- a tunnel's life ---------------------------------------------------------------------- */
 
-/* Interest in a side, level-triggered. A side with nothing to wait for leaves the set, so that
- * a half-closed socket's standing EPOLLHUP does not wake us over and over. */
+/* Interest in a side, level-triggered. NONE keeps it in the set for errors alone (EPOLLERR is
+ * always reported: a reset while we wait on the other side); GONE takes it out, for a side shut
+ * both ways, whose standing EPOLLHUP would otherwise wake us over and over. */
+#define GONE 0xffffffffu
 static void watch(struct tunnel *t, int side, unsigned events) {
   if (t->fd[side] < 0 || (t->registered[side] && t->watching[side] == events)) return;
-  struct epoll_event ev = {.events = events, .data.ptr = &t->ends[side]};
-  if (events == 0) {
+  struct epoll_event ev = {.events = events == GONE ? 0 : events, .data.ptr = &t->ends[side]};
+  if (events == GONE) {
     if (t->registered[side]) epoll_ctl(ep, EPOLL_CTL_DEL, t->fd[side], &ev);
     t->registered[side] = 0;
   } else {
@@ -294,6 +296,7 @@ static void rewatch(struct tunnel *t) {
     unsigned ev = 0;
     if (!t->d[side].eof && t->d[side].inpipe == 0) ev |= EPOLLIN;
     if (t->d[1 - side].inpipe > 0) ev |= EPOLLOUT;
+    if (ev == 0 && t->d[side].eof && t->d[1 - side].done) ev = GONE;
     watch(t, side, ev);
   }
 }
@@ -328,7 +331,13 @@ static void on_event(struct end *e, unsigned events) {
     if (e->side == 1) on_open(t);
     return;
   }
-  (void)events;
+  if (events & EPOLLERR) {
+    /* An error on a side we were not reading or writing (a reset while it waited). */
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(t->fd[e->side], SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err) return finish(t, "reset");
+  }
   /* Whatever woke us, both directions may have moved (errors show as failed splices). */
   if (pump(t, 0) < 0 || pump(t, 1) < 0) return finish(t, "reset");
   if (t->d[0].done && t->d[1].done) return finish(t, "closed");

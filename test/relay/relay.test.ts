@@ -233,6 +233,32 @@ test('a client that resets mid-transfer: the upstream is reset at once', async (
   expect(await reset).toBe('ECONNRESET');
 });
 
+test('a client that resets after half-closing, while the upstream is silent: the relay ends the tunnel at once, and resets the upstream', async () => {
+  const q = await startPair({ networkAllowlist: ALLOW });
+  const s = await tunnel(q.httpPort, up.port);
+  s.write('HOLD\n');
+  s.resume();
+  await new Promise((r) => s.once('data', r));
+  const [upstream] = [...up.sockets].slice(-1);
+  s.end();
+  await new Promise((r) => upstream.once('end', r)); // the half-close arrived
+  const reset = new Promise<string>((resolve) => {
+    upstream.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+  });
+  s.resetAndDestroy();
+  // Nothing moves either way, yet the relay notices the reset and ends the tunnel (its record).
+  await waitFor(() => allowedRecords(q.ctx)[0], 1_000, 'the tunnel to end');
+  // The upstream has read its end already, so it learns of the reset on its next write: the
+  // relay passed it on as a reset of its own (the upstream's socket is gone, not half-open).
+  const poke = setInterval(() => upstream.write('x'), 50);
+  try {
+    expect(await reset).toMatch(/^(ECONNRESET|EPIPE)$/);
+  } finally {
+    clearInterval(poke);
+    await q.pair.close();
+  }
+});
+
 test("a proxy's close() ends its relayed tunnels and has their records by then", async () => {
   const q = await startPair({ networkAllowlist: ALLOW });
   const s = await tunnel(q.httpPort, up.port);
