@@ -28,8 +28,6 @@ export function createProxyPair(ctx: ProxyContext): ProxyPairServers {
     socks,
     ctx: shared,
     close: async () => {
-      // The relay's tunnels first: each reports its bytes, so every record is written by the end.
-      await shared.relay?.close();
       await Promise.all([http.close(), socks.close()]);
     },
   };

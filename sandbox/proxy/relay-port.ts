@@ -31,6 +31,4 @@ export type RelayedTunnel = {
 export type TunnelRelay = {
   /** null: this tunnel stays in Node (no relay here, or early bytes too large to hand over). */
   relay(r: RelayRequest): RelayedTunnel | null;
-  /** Ends the run's tunnels; resolves when every one has reported. */
-  close(): Promise<void>;
 };

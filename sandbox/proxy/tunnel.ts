@@ -88,6 +88,8 @@ export async function openTunnel(
     splice(ctx, a, opened, client, o.head);
     return { kind: 'tunnel' };
   }
+  // Tracked from the handover on: a proxy closing ends it whether it is still dialing or open.
+  tracker.trackRelayed(relayed);
   const release = ctx.budget.holdSlot();
   const outcome = await relayed.open;
   if (!outcome.ok) {
@@ -95,7 +97,6 @@ export async function openTunnel(
     if (client.destroyed || tracker.isClosing) return { kind: 'gone' };
     return refuse(ctx, a, dialRefusal(address, a.port, rule, outcome.code, outcome.code));
   }
-  tracker.trackRelayed(relayed);
   void relayed.done.then((end) => {
     release();
     recordAllowed(ctx, a, { address, rule }, end.up, end.down);

@@ -9,7 +9,6 @@ import { helperPath } from '../run/helper-path';
 import type { RelayedTunnel, RelayEnd, RelayRequest, TunnelRelay } from '../proxy/relay-port';
 
 type Pending = {
-  run: number;
   client: net.Socket;
   opened: (outcome: { ok: true } | { ok: false; code: string }) => void;
   ended: (end: RelayEnd) => void;
@@ -19,11 +18,10 @@ type Pending = {
 /** Early bytes travel inside the handover message: past this, the tunnel stays in Node. */
 const MAX_HEAD = 32 * 1024;
 
-class KernelRelay {
+class KernelRelay implements TunnelRelay {
   private child: ChildProcess | null = null;
   private readonly tunnels = new Map<number, Pending>();
   private nextId = 1;
-  private nextRun = 1;
   private stderr = '';
 
   /** The relay process's pid while it runs (its CPU and memory, for the bench and the tests). */
@@ -31,17 +29,7 @@ class KernelRelay {
     return this.child && this.child.exitCode === null ? this.child.pid ?? null : null;
   }
 
-  /** A run's view of the relay: its tunnels, and a close that ends them all. */
-  forRun(): TunnelRelay {
-    const run = this.nextRun++;
-    let closing: Promise<void> | null = null;
-    return {
-      relay: (r) => this.relay(run, r),
-      close: () => (closing ??= this.endRun(run)),
-    };
-  }
-
-  private relay(run: number, r: RelayRequest): RelayedTunnel | null {
+  relay(r: RelayRequest): RelayedTunnel | null {
     const child = this.ensure();
     if (!child) return null;
     // From here Node must not read the client: the relay does. pause() alone lets libuv go on
@@ -67,14 +55,13 @@ class KernelRelay {
     let ended!: Pending['ended'];
     const open = new Promise<{ ok: true } | { ok: false; code: string }>((resolve) => (opened = resolve));
     const done = new Promise<RelayEnd>((resolve) => (ended = resolve));
-    this.tunnels.set(id, { run, client: r.client, opened, ended, isOpen: false });
+    this.tunnels.set(id, { client: r.client, opened, ended, isOpen: false });
     this.refIfBusy();
     // The relay gets a duplicate of the client's descriptor; ours stays until the tunnel is over.
     r.client.setTimeout(0);
     r.client.pause();
     const message = {
       rid: id,
-      rrun: run,
       rto: r.address,
       rport: r.port,
       rreply: r.reply ? r.reply.toString('hex') : '',
@@ -155,21 +142,6 @@ class KernelRelay {
     this.refIfBusy();
   }
 
-  /** Ends every tunnel of the run; resolves once each has reported. */
-  private async endRun(run: number): Promise<void> {
-    const mine = [...this.tunnels].filter(([, t]) => t.run === run);
-    if (mine.length === 0) return;
-    const waits = mine.map(([, t]) => new Promise<void>((resolve) => {
-      const prev = t.ended;
-      t.ended = (end) => {
-        prev(end);
-        resolve();
-      };
-    }));
-    if (this.child?.connected) this.child.send({ rkill: run });
-    await Promise.all(waits);
-  }
-
   /** Stops the relay process if it moves nothing now; the next tunnel starts another. */
   stopIfIdle(): void {
     if (this.tunnels.size === 0 && this.child) {
@@ -193,10 +165,9 @@ class KernelRelay {
 
 let shared: KernelRelay | null = null;
 
-/** The process's relay, for one more run. */
-export function kernelRelayForRun(): TunnelRelay {
-  shared ??= new KernelRelay();
-  return shared.forRun();
+/** The process's relay: every run's proxies hand their tunnels to it (each proxy ends its own). */
+export function kernelRelay(): TunnelRelay {
+  return (shared ??= new KernelRelay());
 }
 
 /** A runner closing: the relay goes too unless another runner's tunnels are in it. */

@@ -4,10 +4,9 @@
 import { createDnsStub } from '../dns/stub';
 import type { ProxyContext } from '../proxy';
 import { createTransparentProxy } from '../proxy/transparent-proxy';
+import type { Listener } from './egress';
 
-type Adopter = { adopt(handle: object): void; close(): unknown };
-
-export function createCapture(ctx: ProxyContext): { listeners: Record<string, Adopter>; close(): Promise<void> } {
+export function createCapture(ctx: ProxyContext): { listeners: Record<string, Listener>; close(): Promise<void> } {
   const proxy = createTransparentProxy(ctx);
   const dns = createDnsStub(ctx);
   const none = (): void => undefined;
@@ -20,7 +19,6 @@ export function createCapture(ctx: ProxyContext): { listeners: Record<string, Ad
       'dns-tcp': { adopt: (h) => dns.tcp.server.listen(h), close: none },
     },
     close: async () => {
-      await ctx.relay?.close();
       await Promise.all([proxy.close(), dns.close()]);
     },
   };

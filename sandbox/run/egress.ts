@@ -7,7 +7,7 @@ import type { CompiledPolicy, StaticAnswers } from '../policy';
 import { createProxyPair, makeProxyContext, RecordLog, startProxyPair, type ProxyLimits } from '../proxy';
 import { createBridge } from './bridge';
 import { createCapture } from './capture';
-import { kernelRelayForRun } from '../relay/kernel-relay';
+import { kernelRelay } from '../relay/kernel-relay';
 import type { ProxyUrls } from './env';
 import { HTTP_PORT_INSIDE, SOCKS_PORT_INSIDE, type RunPlan } from './plan';
 
@@ -26,7 +26,7 @@ export type Egress = {
 };
 
 /** What adopts a socket from inside: a TCP server, or the stub DNS's UDP socket. */
-type Listener = { adopt(handle: object): void; close(): unknown };
+export type Listener = { adopt(handle: object): void; close(): unknown };
 const tcp = (l: { server: net.Server; close(): unknown }): Listener => ({ adopt: (h) => l.server.listen(h), close: () => l.close() });
 
 export async function startEgress(
@@ -72,7 +72,7 @@ export async function startEgress(
 
   // Our proxy pair. On host loopback (no namespace to hide in) it demands a per-run credential.
   const credential = plan.listenInside ? null : { username: 'sandbox', password: randomBytes(16).toString('hex') };
-  const ctx = makeProxyContext({ policy, answers: options.answers, log, credential, limits: options.proxyLimits, relay: kernelRelayForRun() });
+  const ctx = makeProxyContext({ policy, answers: options.answers, log, credential, limits: options.proxyLimits, relay: kernelRelay() });
   if (plan.listenInside) {
     const pair = createProxyPair(ctx);
     listenOn(HTTP_PORT_INSIDE, tcp(pair.http));

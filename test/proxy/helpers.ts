@@ -11,7 +11,7 @@ import * as tls from 'node:tls';
 import { compilePolicy } from '../../sandbox/policy';
 import type { NetworkCeiling } from '../../sandbox/policy';
 import { makeProxyContext } from '../../sandbox/proxy/context';
-import { kernelRelayForRun } from '../../sandbox/relay/kernel-relay';
+import { kernelRelay } from '../../sandbox/relay/kernel-relay';
 import type { ProxyContext, ProxyLimits } from '../../sandbox/proxy/context';
 import { createHttpProxy } from '../../sandbox/proxy/http-proxy';
 import { startProxyPair } from '../../sandbox/proxy/proxy-pair';
@@ -43,7 +43,7 @@ export function makeContext(o: ContextOptions = {}): ProxyContext {
     answers: new Map(Object.entries(answers ?? DEFAULT_ANSWERS)),
     credential: credential ?? null,
     limits,
-    relay: relay === false ? null : kernelRelayForRun(),
+    relay: relay === false ? null : kernelRelay(),
   });
 }
 
