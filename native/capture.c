@@ -1,6 +1,6 @@
 #define _GNU_SOURCE
 #include "capture.h"
-#include "ipc.h"
+#include "listen.h"
 #include "netlink.h"
 #include "util.h"
 #include <arpa/inet.h>
@@ -20,12 +20,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#ifndef IP_TRANSPARENT
-#define IP_TRANSPARENT 19
-#endif
-#ifndef IPV6_TRANSPARENT
-#define IPV6_TRANSPARENT 75
-#endif
 
 /* Phase: every address local to loopback (`ip route add local 0.0.0.0/0 dev lo table local`),
  * so a connection to any address reaches the namespace's own input path, where the TPROXY rule
@@ -189,36 +183,6 @@ static int add_rules(int family) {
   return nl_talk(NETLINK_NETFILTER, &b, "install the capture rules");
 }
 
-/* Phase: the sockets. The capture listeners are transparent (they accept connections for any
- * address); the DNS ones sit on the port the view's /etc/resolv.conf names. */
-static int make_socket(int family, int type, int port, int transparent) {
-  int s = socket(family, type | SOCK_CLOEXEC, 0);
-  if (s < 0) die_errno("socket");
-  int one = 1;
-  setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (transparent && family == AF_INET && setsockopt(s, SOL_IP, IP_TRANSPARENT, &one, sizeof one) < 0) die_errno("make the capture socket transparent");
-  if (transparent && family == AF_INET6 && setsockopt(s, SOL_IPV6, IPV6_TRANSPARENT, &one, sizeof one) < 0) die_errno("make the IPv6 capture socket transparent");
-  int r;
-  if (family == AF_INET6) {
-    setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port), .sin6_addr = IN6ADDR_LOOPBACK_INIT};
-    r = bind(s, (struct sockaddr *)&a, sizeof a);
-  } else {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr = {htonl(INADDR_LOOPBACK)}};
-    r = bind(s, (struct sockaddr *)&a, sizeof a);
-  }
-  if (r < 0) die_errno("bind port %d inside the namespace", port);
-  if (type == SOCK_STREAM && listen(s, SOMAXCONN) < 0) die_errno("listen");
-  return s;
-}
-
-static void hand(int channel, const char *name, const char *type, int fd) {
-  char line[160];
-  snprintf(line, sizeof line, "{\"cmd\":\"NODE_HANDLE\",\"type\":\"%s\",\"msg\":{\"sandboxListen\":\"%s\"}}\n", type, name);
-  ipc_send(channel, line, fd);
-  close(fd); /* the worker holds the only copy */
-}
-
 int capture_setup(int channel) {
   if (channel < 0) die("transparent capture needs the IPC channel");
   int err = add_local_route(AF_INET);
@@ -233,10 +197,10 @@ int capture_setup(int channel) {
     if (err) { errno = err; die_errno("install the IPv6 capture rule (nftables TPROXY)"); }
   }
   int handed = 0;
-  hand(channel, "capture4", "net.Native", make_socket(AF_INET, SOCK_STREAM, CAPTURE_PORT, 1)), handed++;
-  if (v6) hand(channel, "capture6", "net.Native", make_socket(AF_INET6, SOCK_STREAM, CAPTURE_PORT, 1)), handed++;
-  hand(channel, "dns-udp", "dgram.Native", make_socket(AF_INET, SOCK_DGRAM, DNS_PORT, 0)), handed++;
-  hand(channel, "dns-tcp", "net.Native", make_socket(AF_INET, SOCK_STREAM, DNS_PORT, 0)), handed++;
+  hand_listener(channel, "capture4", "net.Native", listen_inside(AF_INET, SOCK_STREAM, CAPTURE_PORT, 1)), handed++;
+  if (v6) hand_listener(channel, "capture6", "net.Native", listen_inside(AF_INET6, SOCK_STREAM, CAPTURE_PORT, 1)), handed++;
+  hand_listener(channel, "dns-udp", "dgram.Native", listen_inside(AF_INET, SOCK_DGRAM, DNS_PORT, 0)), handed++;
+  hand_listener(channel, "dns-tcp", "net.Native", listen_inside(AF_INET, SOCK_STREAM, DNS_PORT, 0)), handed++;
   return handed;
 }
 

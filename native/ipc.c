@@ -8,10 +8,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int ipc_take_channel(void) {
+int ipc_peek_channel(void) {
   const char *v = getenv("NODE_CHANNEL_FD");
-  if (!v || !*v) return -1;
-  int fd = (int)parse_number(v, 0, 1 << 20, "NODE_CHANNEL_FD");
+  return v && *v ? (int)parse_number(v, 0, 1 << 20, "NODE_CHANNEL_FD") : -1;
+}
+
+int ipc_take_channel(void) {
+  int fd = ipc_peek_channel();
+  if (fd < 0) return -1;
   unsetenv("NODE_CHANNEL_FD");
   unsetenv("NODE_CHANNEL_SERIALIZATION_MODE");
   return fd;

@@ -4,6 +4,8 @@
 #ifndef SANDBOX_IPC_H
 #define SANDBOX_IPC_H
 
+/* The channel's fd, left in the environment for a program exec'd later; -1 when there is none. */
+int ipc_peek_channel(void);
 /* The channel's fd, taken out of the environment; -1 when there is none. */
 int ipc_take_channel(void);
 /* Sends one line; with fd >= 0 the descriptor travels with it. Dies if a descriptor cannot. */

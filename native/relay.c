@@ -6,9 +6,9 @@
  *
  * It runs outside every sandbox, as the worker's own user, and speaks Node's IPC wire format on
  * NODE_CHANNEL_FD, as `init` does. From the worker, each tunnel is one handle message:
- *   {"cmd":"NODE_HANDLE","type":"net.Socket","msg":{"rid":N,"rrun":R,"rto":"ADDR","rport":P,
+ *   {"cmd":"NODE_HANDLE","type":"net.Socket","msg":{"rid":N,"rto":"ADDR","rport":P,
  *    "rreply":"HEX","rhead":"HEX","ridle":MS,"rconn":MS},...}   + the client's socket (SCM_RIGHTS)
- * {"rend":N} ends tunnel N, and {"rkill":R} ends every tunnel of run R. To the worker:
+ * and {"rend":N} ends tunnel N (a proxy closing). To the worker:
  *   {"ropen":N}                      connected, the reply written: bytes flow
  *   {"rfail":N,"code":"ECONNREFUSED"} the dial failed; the worker answers the client
  *   {"rdone":N,"up":U,"down":D,"how":"closed|reset|idle|killed"}   the tunnel is over
@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE
 #include "relay.h"
+#include "ipc.h"
 #include "util.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -52,7 +53,7 @@ struct tunnel;
 struct end { struct tunnel *t; int side; };
 
 struct tunnel {
-  long long id, run;
+  long long id;
   int fd[2];           /* 0: the client (a duplicate of the worker's), 1: the upstream */
   struct dir d[2];     /* d[0]: client -> upstream (up), d[1]: upstream -> client (down) */
   int state;
@@ -347,7 +348,6 @@ static void on_event(struct end *e, unsigned events) {
 static void start(const char *line, int client) {
   struct tunnel *t = xcalloc(1, sizeof *t);
   t->id = number(line, "rid", 0);
-  t->run = number(line, "rrun", 0);
   t->fd[0] = client;
   t->fd[1] = -1;
   for (int k = 0; k < 2; k++) t->d[k].pipe[0] = t->d[k].pipe[1] = -1;
@@ -404,15 +404,6 @@ static void kill_one(long long id) {
   }
 }
 
-static void kill_run(long long run) {
-  for (struct tunnel *t = tunnels, *next; t; t = next) {
-    next = t->next;
-    if (t->run != run) continue;
-    if (t->state == CONNECTING) fail(t, ECONNABORTED);
-    else finish(t, "killed");
-  }
-}
-
 /* Connect deadlines and idle tunnels, once a second. */
 static void sweep(void) {
   long long now = now_ms();
@@ -443,8 +434,6 @@ static void on_line(char *line) {
     if (strstr(line, "NOTIFY_CLOSE")) snprintf(reply, sizeof reply, "{\"cmd\":\"NODE_SOCKET_ALL_CLOSED\",\"key\":\"%s\"}\n", key);
     else snprintf(reply, sizeof reply, "{\"cmd\":\"NODE_SOCKET_COUNT\",\"key\":\"%s\",\"count\":0}\n", key);
     say(reply);
-  } else if (field(line, "rkill")) {
-    kill_run(number(line, "rkill", -1));
   } else if (field(line, "rend")) {
     kill_one(number(line, "rend", -1));
   }
@@ -481,9 +470,8 @@ static void on_channel(void) {
 }
 
 int relay_main(void) {
-  const char *v = getenv("NODE_CHANNEL_FD");
-  if (!v || !*v) die("relay: no IPC channel (NODE_CHANNEL_FD)");
-  channel = (int)parse_number(v, 0, 1 << 20, "NODE_CHANNEL_FD");
+  channel = ipc_take_channel();
+  if (channel < 0) die("relay: no IPC channel (NODE_CHANNEL_FD)");
   /* Blocking writes on the channel; reads only when epoll says there is something. */
   fcntl(channel, F_SETFL, fcntl(channel, F_GETFL) & ~O_NONBLOCK);
   prctl(PR_SET_NAME, "sandbox-relay", 0, 0, 0);

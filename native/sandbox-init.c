@@ -27,6 +27,7 @@
 #include "caps.h"
 #include "ipc.h"
 #include "landlock.h"
+#include "listen.h"
 #include "relay.h"
 #include "seccomp.h"
 #include "spec.h"
@@ -94,8 +95,7 @@ static int launch(int argc, char **argv) {
   if (own_netns) {
     net_own_namespace();
     if (capture) {
-      const char *ch = getenv("NODE_CHANNEL_FD");
-      int n = capture_setup(ch && *ch ? (int)parse_number(ch, 0, 1 << 20, "NODE_CHANNEL_FD") : -1);
+      int n = capture_setup(ipc_peek_channel());
       char count[16];
       snprintf(count, sizeof count, "%d", n);
       if (setenv(HANDED_ENV, count, 1) < 0) die_errno("setenv");
@@ -166,31 +166,12 @@ static void close_stray_fds(int keep1, int keep2) {
   syscall(SYS_close_range, from, ~0u, 0);
 }
 
-static int listen_loopback(int port) {
-  int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0) die_errno("socket");
-  int one = 1;
-  setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  struct sockaddr_in a;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_port = htons((unsigned short)port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(s, (struct sockaddr *)&a, sizeof a) < 0) die_errno("bind port %d inside the namespace", port);
-  if (listen(s, SOMAXCONN) < 0) die_errno("listen");
-  return s;
-}
-
 /* Phase: the proxies' sockets, created here so that only the run can reach them, handed over. */
 static void hand_over_listeners(int channel, const struct init_args *a) {
   for (int k = 0; k < a->nports; k++) {
-    if (channel < 0) die("no IPC channel for --listen");
-    int s = listen_loopback(a->ports[k]);
-    char line[160];
-    snprintf(line, sizeof line,
-             "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Native\",\"msg\":{\"sandboxListen\":\"%d\"}}\n", a->ports[k]);
-    ipc_send(channel, line, s);
-    close(s); /* the worker holds the only copy now: the command cannot accept on it */
+    char name[16];
+    snprintf(name, sizeof name, "%d", a->ports[k]);
+    hand_listener(channel, name, "net.Native", listen_inside(AF_INET, SOCK_STREAM, a->ports[k], 0));
   }
 }
 
