@@ -3,6 +3,7 @@
 #include "util.h"
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -69,4 +70,90 @@ void ipc_send_last(int channel, const char *line, int acks_due) {
     ssize_t n = read(channel, buf, sizeof buf);
     if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) break;
   }
+}
+
+/* ---- reading a line ------------------------------------------------------------------------ */
+
+/* Past a JSON string that starts at p (at its quote): the character after the closing quote, or
+ * NULL when it does not close. Escapes are skipped whole. */
+static const char *skip_string(const char *p) {
+  for (p++; *p; p++) {
+    if (*p == '\\') {
+      if (!*++p) return NULL;
+    } else if (*p == '"') {
+      return p + 1;
+    }
+  }
+  return NULL;
+}
+
+/* The value of the first key named `key`, at any depth: the first character after its colon. */
+static const char *value_of(const char *line, const char *key) {
+  size_t klen = strlen(key);
+  for (const char *p = line; *p;) {
+    if (*p != '"') { p++; continue; }
+    const char *end = skip_string(p);
+    if (!end) return NULL;
+    const char *after = end;
+    while (*after == ' ') after++;
+    if (*after == ':') {
+      if ((size_t)(end - p - 2) == klen && memcmp(p + 1, key, klen) == 0) {
+        after++;
+        while (*after == ' ') after++;
+        return after;
+      }
+      p = after + 1; /* a key of another name: on to its value */
+    } else {
+      p = end; /* a string value: its content is never a key */
+    }
+  }
+  return NULL;
+}
+
+int ipc_number(const char *line, const char *key, long long min, long long max, long long *out) {
+  const char *v = value_of(line, key);
+  if (!v) return 0;
+  if (!(*v == '-' || (*v >= '0' && *v <= '9'))) return -1;
+  char *end;
+  errno = 0;
+  long long n = strtoll(v, &end, 10);
+  if (errno || end == v || (*end != ',' && *end != '}' && *end != ' ') || n < min || n > max) return -1;
+  *out = n;
+  return 1;
+}
+
+int ipc_string(const char *line, const char *key, char **out, size_t *len) {
+  const char *v = value_of(line, key);
+  if (!v) return 0;
+  if (*v != '"') return -1;
+  const char *close = strchr(v + 1, '"');
+  if (!close || memchr(v + 1, '\\', (size_t)(close - v - 1))) return -1;
+  *len = (size_t)(close - v - 1);
+  *out = xcalloc(*len + 1, 1);
+  memcpy(*out, v + 1, *len);
+  return 1;
+}
+
+int ipc_is_cmd(const char *line, const char *cmd) {
+  char *v;
+  size_t len;
+  if (ipc_string(line, "cmd", &v, &len) != 1) return 0;
+  int same = strcmp(v, cmd) == 0;
+  free(v);
+  return same;
+}
+
+int ipc_answer_bookkeeping(int channel, const char *line) {
+  int notify = ipc_is_cmd(line, "NODE_SOCKET_NOTIFY_CLOSE");
+  if (!notify && !ipc_is_cmd(line, "NODE_SOCKET_GET_COUNT")) return 0;
+  char *key = NULL, keyjson[300], reply[400];
+  size_t len;
+  keyjson[0] = 0;
+  if (ipc_string(line, "key", &key, &len) == 1) json_string(keyjson, sizeof keyjson, key);
+  else json_string(keyjson, sizeof keyjson, "");
+  free(key);
+  if (notify) snprintf(reply, sizeof reply, "{\"cmd\":\"NODE_SOCKET_ALL_CLOSED\",\"key\":%s}\n", keyjson);
+  else snprintf(reply, sizeof reply, "{\"cmd\":\"NODE_SOCKET_COUNT\",\"key\":%s,\"count\":0}\n", keyjson);
+  ipc_send(channel, reply, -1);
+  return 1;
 }

@@ -5,14 +5,15 @@
  * bytes it was given, relays, and reports each tunnel's exact byte counts when it ends.
  *
  * It runs outside every sandbox, as the worker's own user, and speaks Node's IPC wire format on
- * NODE_CHANNEL_FD, as `init` does. From the worker, each tunnel is one handle message:
+ * NODE_CHANNEL_FD (native/ipc.h), as `init` does. From the worker, each tunnel is one handle message:
  *   {"cmd":"NODE_HANDLE","type":"net.Socket","msg":{"rid":N,"rto":"ADDR","rport":P,
  *    "rreply":"HEX","rhead":"HEX","ridle":MS,"rconn":MS},...}   + the client's socket (SCM_RIGHTS)
  * and {"rend":N} ends tunnel N (a proxy closing). To the worker:
- *   {"ropen":N}                      connected, the reply written: bytes flow
+ *   {"ropen":N}                      connected: the reply, the early bytes, then the rest flow
  *   {"rfail":N,"code":"ECONNREFUSED"} the dial failed; the worker answers the client
- *   {"rdone":N,"up":U,"down":D,"how":"closed|reset|idle|killed"}   the tunnel is over
- * The worker keeps its own descriptor of the client until rdone and closes it then.
+ *   {"rdone":N,"up":U,"down":D,"how":"closed|reset|idle|run-end"}   the tunnel is over
+ * The worker keeps its own descriptor of the client until rdone and closes it then. Nothing here
+ * blocks: the reply and the early bytes are written as their sockets take them, like the rest.
  */
 #define _GNU_SOURCE
 #include "relay.h"
@@ -20,6 +21,7 @@
 #include "util.h"
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -43,6 +45,8 @@
 enum { CONNECTING, OPEN };
 
 struct dir {           /* one direction, from fd[k] to fd[1-k] */
+  unsigned char *mem;  /* bytes from the worker that go first: the reply (down), early bytes (up) */
+  size_t mem_len, mem_off;
   int pipe[2];         /* held only while bytes are in it */
   size_t inpipe;
   unsigned long long moved;
@@ -57,8 +61,6 @@ struct tunnel {
   int fd[2];           /* 0: the client (a duplicate of the worker's), 1: the upstream */
   struct dir d[2];     /* d[0]: client -> upstream (up), d[1]: upstream -> client (down) */
   int state;
-  unsigned char *reply, *head;
-  size_t reply_len, head_len;
   long long idle_ms, deadline, last;
   unsigned watching[2];
   int registered[2];
@@ -90,39 +92,17 @@ static void say(const char *line) {
   }
 }
 
-/* The value after "name": in a line of our own making (numbers, or strings without escapes). */
-static const char *field(const char *line, const char *name) {
-  char key[32];
-  snprintf(key, sizeof key, "\"%s\":", name);
-  const char *p = strstr(line, key);
-  return p ? p + strlen(key) : NULL;
-}
-
-static long long number(const char *line, const char *name, long long fallback) {
-  const char *p = field(line, name);
-  return p ? strtoll(p, NULL, 10) : fallback;
-}
-
-/* A string field copied into out (at most cap-1 bytes); "" when absent. */
-static void string(const char *line, const char *name, char *out, size_t cap) {
-  const char *p = field(line, name);
-  out[0] = 0;
-  if (!p || *p != '"') return;
-  p++;
-  size_t n = 0;
-  while (*p && *p != '"' && n + 1 < cap) out[n++] = *p++;
-  out[n] = 0;
-}
-
-static unsigned char *unhex(const char *hex, size_t *len) {
-  size_t n = strlen(hex) / 2;
-  unsigned char *out = xcalloc(n + 1, 1);
-  for (size_t i = 0; i < n; i++) {
-    unsigned v;
-    if (sscanf(hex + 2 * i, "%2x", &v) != 1) break;
-    out[i] = (unsigned char)v;
+/* Hex text to bytes, freshly allocated; NULL when it is not hex. */
+static unsigned char *unhex(const char *hex, size_t hexlen, size_t *len) {
+  if (hexlen % 2) return NULL;
+  unsigned char *out = xcalloc(hexlen / 2 + 1, 1);
+  for (size_t i = 0; i < hexlen; i++) {
+    char c = hex[i];
+    int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    if (v < 0) { free(out); return NULL; }
+    out[i / 2] = (unsigned char)(i % 2 ? out[i / 2] | v : v << 4);
   }
-  *len = n;
+  *len = hexlen / 2;
   return out;
 }
 
@@ -194,8 +174,8 @@ static void free_tunnel(struct tunnel *t) {
     give_pipe(t->d[k].pipe);
   }
   unlink_tunnel(t);
-  free(t->reply);
-  free(t->head);
+  free(t->d[0].mem);
+  free(t->d[1].mem);
   /* Another event of this batch may still name it: freed once the batch is done. */
   t->dead = 1;
   t->next = graveyard;
@@ -232,25 +212,23 @@ static void fail(struct tunnel *t, int err) {
   free_tunnel(t);
 }
 
-/* Writes all of a small buffer (a reply, early bytes) to a socket that has room for it, waiting
- * briefly when it has not. */
-static int write_all(int fd, const unsigned char *buf, size_t len) {
-  size_t off = 0;
-  long long until = now_ms() + 5000;
-  while (off < len) {
-    ssize_t n = send(fd, buf + off, len - off, MSG_NOSIGNAL);
-    if (n > 0) { off += (size_t)n; continue; }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN && now_ms() < until) { usleep(1000); continue; }
-    return -1;
-  }
-  return 0;
-}
-
 /* Moves what can move in direction k now; -1 when the tunnel broke. */
 static int pump(struct tunnel *t, int k) {
   struct dir *d = &t->d[k];
   int src = t->fd[k], dst = t->fd[1 - k];
+  while (d->mem_off < d->mem_len) {
+    ssize_t n = send(dst, d->mem + d->mem_off, d->mem_len - d->mem_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno == EAGAIN ? 0 : -1;
+    d->mem_off += (size_t)n;
+    /* Early bytes are the client's, counted up; the reply is the proxy's own answer, not counted. */
+    if (k == 0) d->moved += (unsigned long long)n;
+    t->last = now_ms();
+  }
+  if (d->mem) {
+    free(d->mem);
+    d->mem = NULL;
+  }
   for (int round = 0; round < ROUNDS_PER_EVENT; round++) {
     if (d->inpipe > 0) {
       ssize_t n = splice(d->pipe[0], NULL, dst, NULL, d->inpipe, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
@@ -290,13 +268,16 @@ static int pump(struct tunnel *t, int k) {
   return 0;
 }
 
-/* Level-triggered interest: read from a side whose outgoing pipe is empty, write to a side
- * whose incoming pipe holds bytes. */
+/* Bytes still to write in direction k: from memory or in its pipe. */
+static int pending(const struct dir *d) { return d->inpipe > 0 || d->mem_off < d->mem_len; }
+
+/* Level-triggered interest: read from a side whose outgoing direction has nothing pending,
+ * write to a side that has bytes waiting for it. */
 static void rewatch(struct tunnel *t) {
   for (int side = 0; side < 2; side++) {
     unsigned ev = 0;
-    if (!t->d[side].eof && t->d[side].inpipe == 0) ev |= EPOLLIN;
-    if (t->d[1 - side].inpipe > 0) ev |= EPOLLOUT;
+    if (!t->d[side].eof && !pending(&t->d[side])) ev |= EPOLLIN;
+    if (pending(&t->d[1 - side])) ev |= EPOLLOUT;
     if (ev == 0 && t->d[side].eof && t->d[1 - side].done) ev = GONE;
     watch(t, side, ev);
   }
@@ -307,21 +288,15 @@ static void on_open(struct tunnel *t) {
   socklen_t len = sizeof err;
   if (getsockopt(t->fd[1], SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
   if (err) return fail(t, err);
-  /* Connected: the client's answer first, then what it sent early, then the bytes flow. */
-  if ((t->reply_len && write_all(t->fd[0], t->reply, t->reply_len) < 0) ||
-      (t->head_len && write_all(t->fd[1], t->head, t->head_len) < 0)) {
-    char line[64];
-    snprintf(line, sizeof line, "{\"ropen\":%lld}\n", t->id);
-    say(line);
-    return finish(t, "reset");
-  }
-  t->d[0].moved = t->head_len;
+  /* Connected: the client's answer goes first, and what it sent early, each as its socket takes
+   * it (pump), then the bytes flow. */
   t->state = OPEN;
   t->deadline = 0;
   t->last = now_ms();
   char line[64];
   snprintf(line, sizeof line, "{\"ropen\":%lld}\n", t->id);
   say(line);
+  if (pump(t, 0) < 0 || pump(t, 1) < 0) return finish(t, "reset");
   rewatch(t);
 }
 
@@ -345,28 +320,42 @@ static void on_event(struct end *e, unsigned events) {
   rewatch(t);
 }
 
+/* A handover's field, or the tunnel fails with EINVAL: the worker then refuses the client. */
+static int hex_field(const char *line, const char *key, struct dir *d) {
+  char *hex = NULL;
+  size_t hexlen = 0;
+  int r = ipc_string(line, key, &hex, &hexlen);
+  if (r == 0) return 0;
+  d->mem = r == 1 ? unhex(hex, hexlen, &d->mem_len) : NULL;
+  free(hex);
+  return d->mem ? 0 : -1;
+}
+
 static void start(const char *line, int client) {
   struct tunnel *t = xcalloc(1, sizeof *t);
-  t->id = number(line, "rid", 0);
+  long long id, idle = 300000, conn = 10000, port = 0;
+  if (ipc_number(line, "rid", 1, LLONG_MAX, &id) != 1) die("relay: a handover without its id: %.200s", line);
+  t->id = id;
   t->fd[0] = client;
   t->fd[1] = -1;
   for (int k = 0; k < 2; k++) t->d[k].pipe[0] = t->d[k].pipe[1] = -1;
   t->ends[0] = (struct end){t, 0};
   t->ends[1] = (struct end){t, 1};
-  t->idle_ms = number(line, "ridle", 300000);
-  t->deadline = now_ms() + number(line, "rconn", 10000);
-  char hex[1 << 17];
-  string(line, "rreply", hex, sizeof hex);
-  t->reply = unhex(hex, &t->reply_len);
-  string(line, "rhead", hex, sizeof hex);
-  t->head = unhex(hex, &t->head_len);
+  int bad = ipc_number(line, "ridle", 0, LLONG_MAX / 2, &idle) < 0 || ipc_number(line, "rconn", 0, LLONG_MAX / 2, &conn) < 0 ||
+            ipc_number(line, "rport", 1, 65535, &port) != 1 || hex_field(line, "rreply", &t->d[1]) < 0 ||
+            hex_field(line, "rhead", &t->d[0]) < 0;
+  t->idle_ms = idle;
+  t->deadline = now_ms() + conn;
   t->next = tunnels;
   if (tunnels) tunnels->prev = t;
   tunnels = t;
 
-  char to[64];
-  string(line, "rto", to, sizeof to);
-  int port = (int)number(line, "rport", 0);
+  char *to = NULL;
+  size_t tolen;
+  if (bad || ipc_string(line, "rto", &to, &tolen) != 1) {
+    free(to);
+    return fail(t, EINVAL);
+  }
   struct sockaddr_storage sa;
   memset(&sa, 0, sizeof sa);
   socklen_t salen;
@@ -375,17 +364,19 @@ static void start(const char *line, int client) {
     struct sockaddr_in6 *a = (struct sockaddr_in6 *)&sa;
     a->sin6_family = AF_INET6;
     a->sin6_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET6, to, &a->sin6_addr) != 1) return fail(t, EINVAL);
-    family = AF_INET6;
+    if (inet_pton(AF_INET6, to, &a->sin6_addr) != 1) family = -1;
+    else family = AF_INET6;
     salen = sizeof *a;
   } else {
     struct sockaddr_in *a = (struct sockaddr_in *)&sa;
     a->sin_family = AF_INET;
     a->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, to, &a->sin_addr) != 1) return fail(t, EINVAL);
-    family = AF_INET;
+    if (inet_pton(AF_INET, to, &a->sin_addr) != 1) family = -1;
+    else family = AF_INET;
     salen = sizeof *a;
   }
+  free(to);
+  if (family < 0) return fail(t, EINVAL);
   int s = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (s < 0) return fail(t, errno);
   int one = 1;
@@ -399,7 +390,7 @@ static void kill_one(long long id) {
   for (struct tunnel *t = tunnels; t; t = t->next) {
     if (t->id != id) continue;
     if (t->state == CONNECTING) fail(t, ECONNABORTED);
-    else finish(t, "killed");
+    else finish(t, "run-end");
     return;
   }
 }
@@ -420,22 +411,17 @@ static char inbuf[1 << 18];
 static size_t inlen;
 
 static void on_line(char *line) {
-  if (strstr(line, "\"cmd\":\"NODE_HANDLE\"")) {
+  if (ipc_is_cmd(line, "NODE_HANDLE")) {
     say("{\"cmd\":\"NODE_HANDLE_ACK\"}\n");
     if (fdq_len == 0) die("relay: a handle message without its descriptor");
     int fd = fdq[0];
     memmove(fdq, fdq + 1, (size_t)--fdq_len * sizeof fdq[0]);
     start(line, fd);
-  } else if (strstr(line, "\"cmd\":\"NODE_SOCKET_NOTIFY_CLOSE\"") || strstr(line, "\"cmd\":\"NODE_SOCKET_GET_COUNT\"")) {
-    /* Node's bookkeeping for sockets of a server sent to a child: we keep no server's
-     * connections (the worker keeps its own descriptor), so there are none to count or wait for. */
-    char key[256], reply[400];
-    string(line, "key", key, sizeof key);
-    if (strstr(line, "NOTIFY_CLOSE")) snprintf(reply, sizeof reply, "{\"cmd\":\"NODE_SOCKET_ALL_CLOSED\",\"key\":\"%s\"}\n", key);
-    else snprintf(reply, sizeof reply, "{\"cmd\":\"NODE_SOCKET_COUNT\",\"key\":\"%s\",\"count\":0}\n", key);
-    say(reply);
-  } else if (field(line, "rend")) {
-    kill_one(number(line, "rend", -1));
+  } else if (ipc_answer_bookkeeping(channel, line)) {
+    /* Node's count of a server's sockets sent here: we keep none (the worker keeps its own). */
+  } else {
+    long long id;
+    if (ipc_number(line, "rend", 1, LLONG_MAX, &id) == 1) kill_one(id);
   }
 }
 

@@ -5,18 +5,33 @@
 // decision and the records stay here.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type * as net from 'node:net';
+import { sendDetached, stopReading } from '../node-internals';
 import { helperPath } from '../run/helper-path';
 import type { RelayedTunnel, RelayEnd, RelayRequest, TunnelRelay } from '../proxy/relay-port';
+import type { ConnectionEnd } from '../types';
 
 type Pending = {
   client: net.Socket;
   opened: (outcome: { ok: true } | { ok: false; code: string }) => void;
   ended: (end: RelayEnd) => void;
   isOpen: boolean;
+  /** Set once the worker asked for the end: the relay's answer is awaited this long. */
+  ending?: NodeJS.Timeout;
 };
 
-/** Early bytes travel inside the handover message: past this, the tunnel stays in Node. */
-const MAX_HEAD = 32 * 1024;
+/**
+ * How long an asked-for end waits for the relay's byte counts. Past it the tunnel is settled here,
+ * its bytes unknown (docs/mechanism.md, "A run always ends"): a relay that does not answer must
+ * not hold a run's end.
+ */
+const END_ANSWER_MS = 2000;
+
+/**
+ * Early bytes (what the client sent behind its request, and what Node read of it) travel inside
+ * the handover message; past this the tunnel stays in Node, whole (docs/mechanism.md, "The
+ * relay"). One libuv read is 64 KiB, so an eager client's first write usually fits.
+ */
+export const MAX_HEAD = 64 * 1024;
 
 class KernelRelay implements TunnelRelay {
   private child: ChildProcess | null = null;
@@ -30,26 +45,15 @@ class KernelRelay implements TunnelRelay {
   }
 
   relay(r: RelayRequest): RelayedTunnel | null {
+    const given = r.head?.length ?? 0;
+    if (given > MAX_HEAD) return null; // before anything changes: the tunnel stays in Node
     const child = this.ensure();
     if (!child) return null;
-    // From here Node must not read the client: the relay does. pause() alone lets libuv go on
-    // reading into the stream's buffer, so stop the handle itself, and hand on what it holds
-    // (with _read disabled: a read() of a drained stream would start the handle again).
-    const client = r.client as net.Socket & { _read: (n: number) => void; _handle?: { reading?: boolean; readStop?: () => number } };
-    const handle = client._handle;
-    if (!handle?.readStop) return null;
-    handle.reading = false;
-    handle.readStop();
-    const read = client._read;
-    client._read = () => undefined;
-    const held: Buffer[] = r.head && r.head.length > 0 ? [r.head] : [];
-    while (client.readableLength > 0) held.push(client.read(client.readableLength) as Buffer);
-    const head = held.length > 0 ? Buffer.concat(held) : undefined;
-    if (head && head.length > MAX_HEAD) {
-      client._read = read;
-      client.unshift(head.subarray(r.head?.length ?? 0)); // back as it was: the tunnel stays in Node
-      return null;
-    }
+    // From here Node must not read the client: the relay does. What Node holds already travels
+    // in the handover, after what the proxy was given; too much of it, and Node keeps the tunnel.
+    const held = stopReading(r.client, MAX_HEAD - given);
+    if (!held) return null;
+    const head = given > 0 ? Buffer.concat([r.head!, held]) : held;
     const id = this.nextId++;
     let opened!: Pending['opened'];
     let ended!: Pending['ended'];
@@ -65,28 +69,23 @@ class KernelRelay implements TunnelRelay {
       rto: r.address,
       rport: r.port,
       rreply: r.reply ? r.reply.toString('hex') : '',
-      rhead: head ? head.toString('hex') : '',
+      rhead: head.toString('hex'),
       ridle: r.idleMs,
       rconn: r.connectMs,
     };
-    // Node ties a socket a server accepted to that server in the child it is sent to, and its
-    // server.close() then waits on the child's count of them. We keep our own descriptor and
-    // count (the server's connection count comes from our copy), so the socket goes unattached.
-    const accepted = client as unknown as { server: unknown };
-    const server = accepted.server;
-    accepted.server = null;
-    try {
+    sendDetached(r.client, () =>
       child.send(message, r.client, { keepOpen: true }, (err) => {
         if (err) this.settle(id, { ok: false, code: 'EPIPE' }, { up: 0, down: 0, how: 'reset' });
-      });
-    } finally {
-      accepted.server = server;
-    }
+      }),
+    );
     return {
       open,
       done,
       end: () => {
-        if (this.tunnels.has(id) && this.child?.connected) this.child.send({ rend: id });
+        const t = this.tunnels.get(id);
+        if (!t || t.ending) return;
+        t.ending = setTimeout(() => this.settle(id, t.isOpen ? { ok: true } : { ok: false, code: 'ECONNABORTED' }, { up: 0, down: 0, how: 'run-end' }), END_ANSWER_MS);
+        if (this.child?.connected) this.child.send({ rend: id });
       },
     };
   }
@@ -112,6 +111,9 @@ class KernelRelay implements TunnelRelay {
         this.settle(id, t.isOpen ? { ok: true } : { ok: false, code: 'ECONNABORTED' }, { up: 0, down: 0, how: 'reset' });
       }
     });
+    // Started before its first tunnel is known to be one (the handover may yet stay in Node): idle
+    // until then, and an idle relay must not keep the worker's event loop alive.
+    this.refIfBusy();
     return child;
   }
 
@@ -125,7 +127,7 @@ class KernelRelay implements TunnelRelay {
     } else if (typeof m.rfail === 'number') {
       this.settle(m.rfail, { ok: false, code: String(m.code) }, null);
     } else if (typeof m.rdone === 'number') {
-      this.settle(m.rdone, { ok: true }, { up: Number(m.up), down: Number(m.down), how: String(m.how) });
+      this.settle(m.rdone, { ok: true }, { up: Number(m.up), down: Number(m.down), how: connectionEnd(m.how) });
     }
   }
 
@@ -134,11 +136,12 @@ class KernelRelay implements TunnelRelay {
     const t = this.tunnels.get(id);
     if (!t) return;
     this.tunnels.delete(id);
+    clearTimeout(t.ending);
     t.opened(outcome);
     if (end) {
       t.client.destroy();
       t.ended(end);
-    } else t.ended({ up: 0, down: 0, how: 'failed' });
+    } else t.ended({ up: 0, down: 0, how: 'reset' });
     this.refIfBusy();
   }
 
@@ -161,6 +164,11 @@ class KernelRelay implements TunnelRelay {
       else h?.unref?.();
     }
   }
+}
+
+/** The relay's word for how a tunnel ended (native/relay.c), as a record says it. */
+function connectionEnd(how: unknown): ConnectionEnd {
+  return how === 'closed' || how === 'idle' || how === 'run-end' ? how : 'reset';
 }
 
 let shared: KernelRelay | null = null;
