@@ -2,7 +2,7 @@
 // a Temporal failure (worker side) and a caught error back into a typed sandbox failure (workflow
 // side). Pure: both sides load this file.
 import { ApplicationFailure } from '@temporalio/common';
-import { SandboxBackendError, SandboxError, SandboxInputError, SandboxPolicyError, SandboxSessionLost, SandboxSessionsFull } from '../sandbox/errors';
+import { SandboxBackendError, SandboxError, SandboxInputError, SandboxInternalError, SandboxPolicyError, SandboxSessionLost, SandboxSessionsFull } from '../sandbox/errors';
 import type { AllowedRecord, Backend, DeniedRecord, EffectivePolicy, Termination } from '../sandbox/types';
 
 export const FailureType = {
@@ -21,6 +21,8 @@ export const FailureType = {
   sessionLost: 'SandboxSessionLost',
   /** The worker holds its maxSessions already: the open is retried, and may land elsewhere. */
   sessionsFull: 'SandboxSessionsFull',
+  /** The sandbox could not finish a run (a bug of ours, naming what it waited for). Retried. */
+  internal: 'SandboxInternalError',
 } as const;
 export type SandboxFailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -64,7 +66,7 @@ export type SandboxFailure =
   | { type: 'SandboxBackendError'; message: string; nonRetryable: boolean; details: BackendFailureDetails }
   | { type: 'SandboxInputError'; message: string; nonRetryable: boolean; details: null }
   | { type: 'SandboxSessionLost'; message: string; nonRetryable: boolean; details: SessionLostDetails }
-  | { type: 'SandboxSessionsFull'; message: string; nonRetryable: boolean; details: null };
+  | { type: 'SandboxSessionsFull' | 'SandboxInternalError'; message: string; nonRetryable: boolean; details: null };
 
 const TYPES = new Set<string>(Object.values(FailureType));
 
@@ -101,6 +103,9 @@ export function sandboxErrorToFailure(err: unknown): ApplicationFailure | null {
   }
   if (err instanceof SandboxSessionsFull) {
     return ApplicationFailure.create({ message: err.message, type: FailureType.sessionsFull, nonRetryable: false });
+  }
+  if (err instanceof SandboxInternalError) {
+    return ApplicationFailure.create({ message: err.message, type: FailureType.internal, nonRetryable: false });
   }
   if (err instanceof SandboxError) {
     return ApplicationFailure.create({ message: err.message, type: err.type, nonRetryable: true });

@@ -59,3 +59,12 @@ export class SandboxSessionLost extends SandboxError {
 export class SandboxSessionsFull extends SandboxError {
   readonly type = 'SandboxSessionsFull';
 }
+
+/**
+ * The sandbox could not finish a run it started: a bug of ours, never the command's. Names what
+ * it was waiting for (docs/mechanism.md, "A run always ends"). Retryable: another attempt starts
+ * afresh.
+ */
+export class SandboxInternalError extends SandboxError {
+  readonly type = 'SandboxInternalError';
+}

@@ -36,7 +36,15 @@ export type AllowedRecord = RecordBase & {
   bytesUp: number;
   bytesDown: number;
   durationMs: number;
+  /**
+   * How it ended: both sides finished ('closed'), one aborted ('reset'), nothing moved for
+   * idleTimeoutMs ('idle'), or it was still open when the run ended and the run ended it
+   * ('run-end'; docs/results.md).
+   */
+  ended: ConnectionEnd;
 };
+
+export type ConnectionEnd = 'closed' | 'reset' | 'idle' | 'run-end';
 
 /** A connection that was refused, by the policy or by a bound of the proxies. */
 export type DeniedRecord = RecordBase & {

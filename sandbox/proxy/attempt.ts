@@ -3,7 +3,7 @@
 // they are over, with their bytes and duration.
 import { performance } from 'node:perf_hooks';
 import { formatHostPort, printable } from '../policy';
-import type { ConnectionRecord, RefusalReason } from '../types';
+import type { ConnectionEnd, ConnectionRecord, RefusalReason } from '../types';
 import type { ProxyContext } from './context';
 
 export type Attempt = {
@@ -51,10 +51,11 @@ export function recordAllowed(
   opened: { address: string; rule?: string },
   bytesUp: number,
   bytesDown: number,
+  ended: ConnectionEnd,
 ): void {
   ctx.log.addAllowed({
     at: a.at, proxy: a.proxy, host: a.host, port: a.port, address: opened.address,
     ...(opened.rule !== undefined && { rule: opened.rule }),
-    bytesUp, bytesDown, durationMs: Math.round(performance.now() - a.t0),
+    bytesUp, bytesDown, durationMs: Math.round(performance.now() - a.t0), ended,
   });
 }

@@ -8,7 +8,8 @@ import * as http from 'node:http';
 import type * as net from 'node:net';
 import { canonicalizeHost, formatHostPort, isHostProblem, splitHostPort } from '../policy';
 import type { HostKind } from '../policy';
-import type { RefusalReason } from '../types';
+import { pendingResponse } from '../node-internals';
+import type { ConnectionEnd, RefusalReason } from '../types';
 import type { ProxyContext } from './context';
 import { basicAuthMatches } from './credential';
 import { RequestLine } from './pipeline';
@@ -74,7 +75,7 @@ export function createHttpProxy(ctx: ProxyContext): ProxyServer {
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    if (socket.writable && !(socket as { _httpMessage?: unknown })._httpMessage) {
+    if (socket.writable && !pendingResponse(socket)) {
       // A head node's parser refuses (smuggling shapes, bad bytes) is a malformed request: say so
       // as every other refusal does. No record: there is no target, and no credential was checked.
       endRaw(socket, status, status === 400 ? { 'X-Sandbox-Refusal': 'malformed' } : {}, `temporal-sandbox: ${http.STATUS_CODES[status]}\n`);
@@ -171,12 +172,13 @@ async function onRequest(
   if (opened.kind === 'refused') {
     return sendRes(res, STATUS_FOR[opened.refusal.reason], refusalHeaders(opened.refusal), refusalBody(opened.refusal));
   }
-  return forward(ctx, a, req, res, opened, parsed.target, parsed.path);
+  return forward(ctx, tracker, a, req, res, opened, parsed.target, parsed.path);
 }
 
 /** Send one request over the dialed socket and stream both bodies; record when it is over. */
 function forward(
   ctx: ProxyContext,
+  tracker: ConnectionTracker,
   a: Attempt,
   req: http.IncomingMessage,
   res: http.ServerResponse,
@@ -196,6 +198,7 @@ function forward(
   let bytesUp = 0;
   let bytesDown = 0;
   let recorded = false;
+  let ended: ConnectionEnd = 'closed';
   // Over once recorded and its upstream socket closed: the connection's next request dials only
   // then, so that it never has two upstreams (nor holds two of the run's slots).
   let halfOver: () => void = noop;
@@ -208,7 +211,9 @@ function forward(
     if (recorded) return;
     recorded = true;
     upstream.destroy();
-    recordAllowed(ctx, a, opened, bytesUp, bytesDown);
+    // The answer cut short: by the run's end, or by a client that left.
+    if (ended === 'closed' && !res.writableFinished) ended = tracker.isClosing ? 'run-end' : 'reset';
+    recordAllowed(ctx, a, opened, bytesUp, bytesDown, ended);
     halfOver();
   };
 
@@ -232,9 +237,13 @@ function forward(
   // An upstream that stops answering must not hold the request forever (node's server has no
   // request timeout here: bodies may legitimately be slow, so this is an idle limit, not a total).
   upstream.setTimeout(ctx.limits.idleTimeoutMs);
-  upstream.once('timeout', () => upstream.destroy());
+  upstream.once('timeout', () => {
+    ended = 'idle';
+    upstream.destroy();
+  });
   upReq.on('error', () => {
     if (recorded) return;
+    if (ended === 'closed') ended = tracker.isClosing ? 'run-end' : 'reset';
     if (!res.headersSent) sendRes(res, 502, {}, `temporal-sandbox: upstream ${formatHostPort(opened.address, a.port)} failed\n`);
     else res.destroy();
     finish();
@@ -325,8 +334,7 @@ async function onUpgrade(ctx: ProxyContext, tracker: ConnectionTracker, req: htt
  * bytes would land after our status line, inside the tunnel (a desync).
  */
 async function afterPendingResponses(socket: net.Socket): Promise<void> {
-  const pending = (): http.ServerResponse | null | undefined =>
-    (socket as { _httpMessage?: http.ServerResponse | null })._httpMessage;
+  const pending = (): http.ServerResponse | null | undefined => pendingResponse(socket);
   // Having let go of the socket, node no longer passes its 'drain' on to those answers: an answer
   // that met backpressure (a client reading slowly) would wait for it forever, and this with it.
   const relayDrain = (): void => void pending()?.emit('drain');

@@ -2,6 +2,7 @@
 // mechanism.md "The relay"): dial the address the decision chose, answer the client, move the
 // bytes, report how many. The proxies keep the decision and write the records.
 import type * as net from 'node:net';
+import type { ConnectionEnd } from '../types';
 
 export type RelayRequest = {
   /** The client's socket, paused; it stays open here until the tunnel is over. */
@@ -17,14 +18,15 @@ export type RelayRequest = {
   connectMs: number;
 };
 
-export type RelayEnd = { up: number; down: number; how: string };
+/** Bytes that reached the other side each way, and how the tunnel ended (as its record says). */
+export type RelayEnd = { up: number; down: number; how: ConnectionEnd };
 
 export type RelayedTunnel = {
   /** Connected (the reply is written and bytes flow), or the dial's errno code. */
   open: Promise<{ ok: true } | { ok: false; code: string }>;
   /** Over, with every byte that reached the other side each way. */
   done: Promise<RelayEnd>;
-  /** Ask for it to end now (a proxy closing); `done` follows. */
+  /** Ask for it to end now (the run is ending); `done` follows, within a bound, as 'run-end'. */
   end(): void;
 };
 

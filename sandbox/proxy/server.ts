@@ -3,6 +3,7 @@
 // so a run's proxies never outlive the run and every allowed record is written by then.
 
 import type * as net from 'node:net';
+import { waitingFor } from '../waits';
 import type { RelayedTunnel } from './relay-port';
 
 export type ProxyServer = {
@@ -96,7 +97,7 @@ export class ConnectionTracker {
     // The relay's tunnels first: each reports its bytes (its record) before its client goes.
     const tunnels = [...this.relayed];
     for (const t of tunnels) t.end();
-    await Promise.all(tunnels.map((t) => t.done));
+    if (tunnels.length > 0) await waitingFor(`the relay's end of ${tunnels.length} tunnel(s)`, Promise.all(tunnels.map((t) => t.done)));
     const sockets = [...this.clients, ...this.upstreams];
     const closed = sockets.map((s) => new Promise<void>((r) => s.once('close', () => r())));
     for (const s of sockets) s.destroy();

@@ -2,11 +2,12 @@
 // decide (name) -> resolve once -> decide (addresses) -> dial the address that passed ->
 // relay both ways -> record when it closes. A tunnel's bytes move in the kernel relay
 // (sandbox/relay/, docs/mechanism.md "The relay") where there is one; otherwise through plain
-// pipe() here. Either way the decision and the record are made here.
+// pipe() here (pipeInNode). Either way the decision and the record are made here.
 
 import * as net from 'node:net';
 import { decide, formatHostPort } from '../policy';
 import type { HostKind } from '../policy';
+import type { ConnectionEnd } from '../types';
 import { recordAllowed, recordDenied, type Attempt, type Refusal } from './attempt';
 import type { RunBudget } from './budget';
 import type { ProxyContext } from './context';
@@ -48,7 +49,7 @@ async function dialDecided(
     if (client.destroyed || tracker.isClosing) {
       // The upstream saw a connection from the run: that stays on the record.
       upstream.destroy();
-      recordAllowed(ctx, a, { address, rule }, 0, 0);
+      recordAllowed(ctx, a, { address, rule }, 0, 0, tracker.isClosing ? 'run-end' : 'reset');
       return { kind: 'gone' };
     }
     return { kind: 'open', upstream, address, rule };
@@ -85,7 +86,7 @@ export async function openTunnel(
     const opened = await dialDecided(ctx, tracker, a, client, decided);
     if (opened.kind !== 'open') return opened;
     if (o.reply) client.write(o.reply);
-    splice(ctx, a, opened, client, o.head);
+    pipeInNode(ctx, tracker, a, opened, client, o.head);
     return { kind: 'tunnel' };
   }
   // Tracked from the handover on: a proxy closing ends it whether it is still dialing or open.
@@ -99,7 +100,7 @@ export async function openTunnel(
   }
   void relayed.done.then((end) => {
     release();
-    recordAllowed(ctx, a, { address, rule }, end.up, end.down);
+    recordAllowed(ctx, a, { address, rule }, end.up, end.down, end.how);
   });
   return { kind: 'tunnel' };
 }
@@ -202,13 +203,15 @@ function dial(
 }
 
 /**
- * Join client and upstream. `head` is what the client sent after its request (it goes first).
- * Half-close travels through (pipe's end() on the other side, allowHalfOpen on both); an
- * abort on either side destroys the other; the client's socket timeout is the idle timeout
- * (it is refreshed by traffic in both directions, as both pass through the client socket).
+ * Join client and upstream in Node, with pipe(). `head` is what the client sent after its
+ * request (it goes first). Half-close travels through (pipe's end() on the other side,
+ * allowHalfOpen on both); an abort on either side destroys the other; the client's socket timeout
+ * is the idle timeout (it is refreshed by traffic in both directions, as both pass through the
+ * client socket); the proxy closing (the run's end) destroys both, and the record says so.
  */
-function splice(
+function pipeInNode(
   ctx: ProxyContext,
+  tracker: ConnectionTracker,
   a: Attempt,
   opened: { upstream: net.Socket; address: string; rule?: string },
   client: net.Socket,
@@ -220,17 +223,24 @@ function splice(
   upstream.on('error', ignore);
 
   let closed = 0;
+  let ended: ConnectionEnd = 'closed';
   const onClose = (x: net.Socket, y: net.Socket) => (): void => {
     // A clean close means both directions finished; then y finishes by itself (its pending
     // writes still flush). Anything else is an abort, and y must not linger.
-    if (!(x.readableEnded && x.writableFinished)) y.destroy();
-    if (++closed === 2) recordAllowed(ctx, a, opened, upstream.bytesWritten, upstream.bytesRead);
+    if (!(x.readableEnded && x.writableFinished)) {
+      if (ended === 'closed') ended = tracker.isClosing ? 'run-end' : 'reset';
+      y.destroy();
+    }
+    if (++closed === 2) recordAllowed(ctx, a, opened, upstream.bytesWritten, upstream.bytesRead, ended);
   };
   client.once('close', onClose(client, upstream));
   upstream.once('close', onClose(upstream, client));
 
   client.setTimeout(ctx.limits.idleTimeoutMs);
-  client.once('timeout', () => client.destroy());
+  client.once('timeout', () => {
+    ended = 'idle';
+    client.destroy();
+  });
 
   if (head && head.length > 0) upstream.write(head);
   client.pipe(upstream);

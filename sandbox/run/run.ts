@@ -3,7 +3,8 @@ import { performance } from 'node:perf_hooks';
 import { appliedPolicy } from '../contain/applied-policy';
 import { canSwitchIdentity, type IdAllocator } from '../contain/identity';
 import { checkHostPaths, checkWorkdir } from '../contain/workdir';
-import { SandboxBackendError, SandboxInputError } from '../errors';
+import { SandboxBackendError, SandboxInputError, SandboxInternalError } from '../errors';
+import { pendingWaits, waitingFor } from '../waits';
 import { checkStaticAnswers, compilePolicy, normalizePath, type LimitName } from '../policy';
 import { RecordLog } from '../proxy';
 import type { Backend, RunResult } from '../types';
@@ -19,6 +20,14 @@ import type { WarmPool } from './warm-pool';
 import { validateRunOptions, type RunOptions } from './options';
 
 export type { RunOptions } from './options';
+
+/** How long the output pipes may stay open after the sandbox's process has exited. */
+const OUTPUT_AFTER_EXIT_MS = 2000;
+/**
+ * A bound on closing the proxies once the command is gone. Each tunnel's end is bounded well
+ * inside it (the relay's answer: 2 s); this one catches a bound that broke.
+ */
+const RUN_END_BOUND_MS = 5000;
 
 /** Runs one command under a network policy and returns its result. Never leaves a process behind. */
 export function runSandboxed(options: RunOptions): Promise<RunResult> {
@@ -76,7 +85,7 @@ export async function runWith(options: RunOptions, shared: RunnerShare): Promise
     const env = commandEnv({ inherit: options.inheritEnv ?? false, extra: options.env, proxies: egress.urls, workdir: prepared.workdir.inside });
     const cwd = input.cwd === undefined ? prepared.workdir.inside : input.cwd.startsWith('/') ? input.cwd : `${prepared.workdir.inside}/${input.cwd}`;
     const { processes, fileSizeBytes, openFiles, cpuSeconds } = policy.limits;
-    outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    outcome = await waitingFor("the command's process tree to end", new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
       if (options.signal?.aborted) {
         stopReason = 'cancelled';
         sandbox.discard();
@@ -109,6 +118,15 @@ export async function runWith(options: RunOptions, shared: RunnerShare): Promise
         cleanup();
         resolve({ code, signal });
       });
+      // 'close' waits for the output pipes too. Inside a PID namespace they close with its PID 1;
+      // without one (backend none) a daemon the command left could hold them for ever.
+      proc.once('exit', () => {
+        const late = setTimeout(() => {
+          proc.stdout?.destroy();
+          proc.stderr?.destroy();
+        }, OUTPUT_AFTER_EXIT_MS);
+        proc.once('close', () => clearTimeout(late));
+      });
       const spec = { command: input.command, env, cwd, stdin: options.stdin, rlimits: { processes, fileSizeBytes, openFiles, cpuSeconds } };
       sandbox.start(spec, egress.adopt);
       function cleanup() {
@@ -116,10 +134,10 @@ export async function runWith(options: RunOptions, shared: RunnerShare): Promise
         terminator.dispose();
         options.signal?.removeEventListener('abort', onAbort);
       }
-    });
+    }));
   } finally {
-    await egress.close();
     shared.pool?.refill(template);
+    await endEgress(egress);
   }
   const limitHit = prepared.cgroup?.limitHit() ?? null;
   prepared.release();
@@ -146,6 +164,28 @@ export async function runWith(options: RunOptions, shared: RunnerShare): Promise
     denied: records.denied,
     recordsDropped: records.dropped,
   };
+}
+
+/**
+ * The run's proxies close: every tunnel still open is ended and recorded as 'run-end', each piece
+ * within its own bound (docs/mechanism.md, "A run always ends"). Past RUN_END_BOUND_MS something
+ * broke that bound: the run fails, naming what it waited for, rather than hang its caller.
+ */
+async function endEgress(egress: { close(): Promise<void> }): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const overran = new Promise<'overran'>((resolve) => (timer = setTimeout(() => resolve('overran'), RUN_END_BOUND_MS)));
+  const closed = waitingFor("the run's proxies to close", egress.close());
+  try {
+    if ((await Promise.race([closed, overran])) === 'overran') {
+      const waits = pendingWaits().filter((w) => w !== "the run's proxies to close");
+      throw new SandboxInternalError(
+        `the run's command ended, but its proxies did not close within ${RUN_END_BOUND_MS / 1000} s` +
+          (waits.length > 0 ? ` (waiting for ${waits.join('; ')})` : ''),
+      );
+    }
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A caller's work dir, checked; it appears at its own path unless told otherwise. */

@@ -301,13 +301,26 @@ describe('SOCKS cases', () => {
     try {
       const before = snapshot(p);
       const cl = await Client.connect(p.pair.socksPort);
-      for (const chunk of c.send) {
-        const bytes = chunk.flatMap((b) => (b === 'UP' ? [port >> 8, port & 255] : [b]));
-        cl.write(Buffer.from(bytes));
+      const early = c.earlyBody === undefined ? Buffer.alloc(0) : Buffer.concat([
+        Buffer.from(`POST /early HTTP/1.1\r\nHost: x\r\nContent-Length: ${c.earlyBody}\r\nConnection: close\r\n\r\n`),
+        Buffer.alloc(c.earlyBody, 'a'),
+      ]);
+      for (const [i, chunk] of c.send.entries()) {
+        const bytes = Buffer.from(chunk.flatMap((b) => (b === 'UP' ? [port >> 8, port & 255] : [b])));
+        cl.write(i === c.send.length - 1 ? Buffer.concat([bytes, early]) : bytes);
         if (c.send.length > 1) await new Promise((r) => setTimeout(r, 5));
       }
-      if (c.id === 'socks-truncated') cl.end();
+      if (c.id === 'socks-truncated' || c.earlyBody !== undefined) cl.end();
       const t0 = Date.now();
+      if (c.earlyBody !== undefined) {
+        await cl.waitEnd(5_000);
+        expect([...cl.data.subarray(0, 2), cl.data[3]]).toEqual(c.replies);
+        expect(cl.text()).toContain('catalogue-ok');
+        expect(Date.now() - t0).toBeLessThan(5_000);
+        const a = await waitFor(() => p.ctx.log.snapshot().allowed.slice(before.allowed)[0], 5_000, 'allowed record');
+        expect(a).toMatchObject({ ...('allowed' in c.expect ? c.expect.allowed : {}), bytesUp: early.length, ended: 'closed' });
+        return;
+      }
       if ('allowed' in c.expect) {
         const rep = await cl.read(2 + 10);
         expect([...rep.subarray(0, 2), rep[3]]).toEqual(c.replies);

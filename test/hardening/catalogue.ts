@@ -150,6 +150,12 @@ export type RawSocksCase = {
   send: (number | 'UP')[][];
   /** The bytes of the reply that matter: [method selection..., request reply code] or null = closed. */
   replies: number[] | null;
+  /**
+   * Bytes sent in the same write as the last chunk, before any answer: an HTTP POST of this
+   * many body bytes to the upstream; then the client half-closes. The tunnel must carry them
+   * whole and the exchange end within 5 s (docs/mechanism.md, "A run always ends").
+   */
+  earlyBody?: number;
   expect: Outcome;
 };
 
@@ -368,6 +374,7 @@ const socksCases: RawSocksCase[] = [
   { kind: 'socks-raw', id: 'socks-all-at-once', category: 'socks5', title: 'greeting, request and early data in one write', policy: 'reach',
     send: [[5, 1, 0, 5, 1, 0, 3, 16, ...B('api.example.test'), 'UP']], replies: [5, 0, 0], expect: ALLOWED_API },
   { kind: 'socks-raw', id: 'socks-truncated', category: 'socks5', title: 'a request cut short, then half-closed', policy: 'names', send: [[5, 1, 0], [5, 1, 0, 3, 16, ...B('api.exa')]], replies: [5, 0], expect: { closed: true } },
+  { kind: 'socks-raw', id: 'socks-early-1mib-half-closed', category: 'socks5', title: 'a tunnel with 1 MiB of early data behind its request, in one write, then half-closed', policy: 'loopback', send: [[5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, 'UP']], replies: [5, 0, 0], earlyBody: 1 << 20, expect: ALLOWED_LO },
   { kind: 'socks-raw', id: 'socks-http-garbage', category: 'socks5', title: 'an HTTP request sent to the SOCKS port', policy: 'names', send: [B('GET / HTTP/1.1\r\n\r\n')], replies: null, expect: { closed: true } },
 ];
 

@@ -4,7 +4,7 @@ import { neededFromRecords, parseEntry, suggestAllowlist } from '../../sandbox/p
 import type { AllowedRecord, DeniedRecord } from '../../sandbox/types';
 
 const allowed = (host: string, port: number, address = '203.0.113.5', proxy: AllowedRecord['proxy'] = 'transparent'): AllowedRecord => ({
-  at: '', proxy, host, port, address, bytesUp: 1, bytesDown: 1, durationMs: 1,
+  at: '', proxy, host, port, address, bytesUp: 1, bytesDown: 1, durationMs: 1, ended: 'closed',
 });
 const denied = (host: string, port: number, reason: DeniedRecord['reason'], proxy: DeniedRecord['proxy'] = 'http'): DeniedRecord => ({
   at: '', proxy, host, port, reason, message: `${host} ${reason}`,

@@ -6,7 +6,7 @@ import { createResolver } from '../../sandbox/proxy/resolver';
 test('RecordLog keeps the first maxPerList of each kind and counts the rest', () => {
   const log = new RecordLog(2);
   for (let i = 0; i < 5; i++) log.addDenied({ at: 't', proxy: 'http', host: `h${i}`, port: 1, reason: 'malformed', message: `h${i}:1 is malformed` });
-  log.addAllowed({ at: 't', proxy: 'socks5', host: 'a', port: 2, address: '127.0.0.1', bytesUp: 0, bytesDown: 0, durationMs: 0 });
+  log.addAllowed({ at: 't', proxy: 'socks5', host: 'a', port: 2, address: '127.0.0.1', bytesUp: 0, bytesDown: 0, durationMs: 0, ended: 'closed' });
   const s = log.snapshot();
   expect(s.denied.map((r) => r.host)).toEqual(['h0', 'h1']);
   expect(s.allowed).toHaveLength(1);
