@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 'use strict';
-let main;
+let cli;
+let guard;
 try {
-  ({ main } = require('../dist/cli/main.js'));
+  cli = require('../dist/cli/main.js');
+  guard = require('../dist/cli/guard.js');
 } catch (err) {
   if (err && err.code === 'MODULE_NOT_FOUND') {
     process.stderr.write('temporal-sandbox: not built yet: run `npm ci && npm run build` in the repository\n');
@@ -10,6 +12,4 @@ try {
   }
   throw err;
 }
-main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-});
+guard.exitWhenSettled(cli.main(process.argv.slice(2)));

@@ -3,3 +3,5 @@
 export const EXIT_USAGE = 125;
 /** --timeout ended the run. */
 export const EXIT_TIMEOUT = 124;
+/** The CLI itself failed: a bug, reported with what it was doing (sysexits' EX_SOFTWARE). */
+export const EXIT_INTERNAL = 70;

@@ -5,8 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-/** What package.json exports, and the command line. */
-const ENTRY_POINTS = ['sandbox/index.ts', 'sandbox/policy/index.ts', 'workflows/index.ts', 'activities/index.ts', 'cli/main.ts'];
+/** What package.json exports, and the command line (bin/temporal-sandbox.js loads main and its guard). */
+const ENTRY_POINTS = ['sandbox/index.ts', 'sandbox/policy/index.ts', 'workflows/index.ts', 'activities/index.ts', 'cli/main.ts', 'cli/guard.ts'];
 const LIBRARY = ['sandbox', 'common', 'workflows', 'activities', 'audit', 'cli'];
 const EVERYTHING = [...LIBRARY, 'test', 'bench', 'demo', 'scripts', 'examples', 'fixtures'];
 
