@@ -2,6 +2,8 @@
 // forwarded authority alike, so that what we check is exactly what we connect to.
 // Pure: the global URL does UTS46/IDNA and the inet_aton-style IPv4 spellings; no node builtins.
 
+import { decodePunycode } from './punycode';
+
 export type HostKind = 'ipv4' | 'ipv6' | 'name';
 export type CanonicalHost = { kind: HostKind; host: string }; // ipv6 host is unbracketed RFC 5952 text
 export type HostProblem = { problem: string }; // one line, says what is wrong
@@ -56,7 +58,27 @@ export function canonicalizeHost(raw: string): CanonicalHost | HostProblem {
     return { problem: whyUrlRefused(raw) };
   }
   if (DOTTED_QUAD.test(ascii)) return { kind: 'ipv4', host: ascii };
+  if (!punycodeLabelsValid(ascii)) return { problem: whyUrlRefused(raw) };
   return checkName(ascii);
+}
+
+/**
+ * Every `xn--` label decodes as Punycode to non-ASCII text that maps back to the same label.
+ * Node's URL parser checked this itself up to Node 22 and no longer does from Node 24
+ * (sandbox/policy/punycode.ts): the same name must be refused on every Node.
+ */
+function punycodeLabelsValid(ascii: string): boolean {
+  for (const label of ascii.toLowerCase().split('.')) {
+    if (!label.startsWith('xn--')) continue;
+    const text = decodePunycode(label.slice(4));
+    if (text === null || text === '' || /^[\x00-\x7f]*$/.test(text)) return false;
+    try {
+      if (new URL(`http://${text}/`).hostname !== label) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
 }
 
 function whyUrlRefused(raw: string): string {

@@ -220,3 +220,13 @@ describe('printable', () => {
     expect(printable(raw)).toBe(want);
   });
 });
+
+describe('xn-- labels are checked the same on every Node (its URL parser stopped checking them in Node 24)', () => {
+  test.each(['xn--a.com', 'xn--zz.com', 'xn--a-ecp.ru', 'api.xn--.com', 'xn--abc.com', 'xn--ls8h-.com'])('%s is refused', (raw) => {
+    expect(isHostProblem(canonicalizeHost(raw))).toBe(true);
+  });
+  test.each([['xn--ls8h.com', 'xn--ls8h.com'], ['xn--bcher-kva.example', 'xn--bcher-kva.example'], ['bücher.example', 'xn--bcher-kva.example'], ['XN--BCHER-KVA.example', 'xn--bcher-kva.example']])(
+    '%s is the name %s',
+    (raw, host) => expect(canonicalizeHost(raw)).toEqual({ kind: 'name', host }),
+  );
+});
