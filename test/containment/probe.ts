@@ -197,8 +197,15 @@ def unix(addr):
         s.close()
     return 'connected'
 attempt('unix_path', lambda: unix(cfg['unixPath']))
-# Node binds an abstract name padded with NULs to the whole sun_path: connect to the same.
-attempt('unix_abstract', lambda: unix(('\0' + cfg['abstractName']).ljust(108, '\0')))
+# Node 20's libuv binds an abstract name padded with NULs to the whole sun_path, Node 22's and
+# later the name alone: try the exact name, then the padded one (each is a distinct address).
+def abstract():
+    name = '\0' + cfg['abstractName']
+    try:
+        return unix(name)
+    except ConnectionRefusedError:
+        return unix(name.ljust(108, '\0'))
+attempt('unix_abstract', abstract)
 
 # Files of the host: system files opened for writing and closed unwritten, secrets, canaries.
 attempt('write_etc_passwd', lambda: open_close('/etc/passwd', WA))

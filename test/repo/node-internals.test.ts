@@ -53,7 +53,7 @@ test('sendDetached: an accepted socket names its server, and is detached only wh
   p.close();
 });
 
-test("pendingResponse: the response a server is still writing on a socket, then none", async () => {
+test("pendingResponse: the response a server is still writing on a socket, until it has finished", async () => {
   let seen: unknown = 'unset';
   let after: unknown = 'unset';
   const server = http.createServer((req, res) => {
@@ -73,6 +73,8 @@ test("pendingResponse: the response a server is still writing on a socket, then 
   });
   expect(seen).toBeInstanceOf(http.ServerResponse);
   await waitFor(() => (after !== 'unset' ? true : undefined), 5_000, 'the response finished');
-  expect(after ?? null).toBeNull();
+  // Node 20 and 22 have let go of it by then, Node 24 a moment later: either way it is finished,
+  // which is what the proxy waits for (http-proxy.ts, afterPendingResponses).
+  expect(after === null || after === undefined || (after as http.ServerResponse).writableFinished).toBe(true);
   server.close();
 });
