@@ -3,13 +3,18 @@
 // list for backend userns. The Landlock rules and the result's description derive from it too.
 import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { SYSTEM_PATHS, pathWithin } from '../policy/paths';
+import { protectOps } from './protected';
 import type { FilesystemView } from '../types';
 
 export type ViewOp =
   | { op: 'ro-bind' | 'bind'; src: string; dest: string }
   | { op: 'symlink'; target: string; dest: string }
   | { op: 'proc' | 'dev' | 'remount-ro'; dest: string }
-  | { op: 'tmpfs'; dest: string; bytes: number; mode: number };
+  /**
+   * `inodes`: a cap on its files, which cost kernel memory whatever their size; null where a bind
+   * lies on or beneath it (the CLI's work dir may be in /tmp), which a capped mount would hide.
+   */
+  | { op: 'tmpfs'; dest: string; bytes: number; mode: number; inodes: number | null };
 
 export type ViewSpec = {
   /** The run's one read-write host directory, and where the command sees it. */
@@ -74,6 +79,20 @@ function isFile(p: string): boolean {
   }
 }
 
+/** One inode per 4 KiB of the size, at least 1,024: 800,000 empty files would otherwise cost the
+ * host about 800 MiB of kernel memory under a 1 MiB /tmp. */
+function tmpfsInodes(bytes: number): number {
+  return Math.max(1024, Math.floor(bytes / 4096));
+}
+
+/** The inode cap of each tmpfs with no bind on or beneath it (see ViewOp). */
+function capTmpfs(ops: ViewOp[]): ViewOp[] {
+  const binds = ops.filter((l) => l.op === 'bind' || l.op === 'ro-bind');
+  return ops.map((o) =>
+    o.op === 'tmpfs' && binds.some((l) => pathWithin(o.dest, l.dest) || pathWithin(l.dest, o.dest)) ? { ...o, inodes: null } : o,
+  );
+}
+
 export function viewOps(spec: ViewSpec): ViewOp[] {
   const ops: ViewOp[] = [];
   for (const e of system()) {
@@ -86,15 +105,18 @@ export function viewOps(spec: ViewSpec): ViewOp[] {
   } else if (resolv) ops.push({ op: 'ro-bind', src: resolv, dest: resolv });
   ops.push({ op: 'proc', dest: '/proc' });
   ops.push({ op: 'dev', dest: '/dev' });
-  ops.push({ op: 'tmpfs', dest: '/tmp', bytes: spec.tmpBytes, mode: 0o1777 });
-  ops.push({ op: 'tmpfs', dest: '/dev/shm', bytes: spec.tmpBytes, mode: 0o1777 });
+  const inodes = tmpfsInodes(spec.tmpBytes);
+  ops.push({ op: 'tmpfs', dest: '/tmp', bytes: spec.tmpBytes, mode: 0o1777, inodes });
+  ops.push({ op: 'tmpfs', dest: '/dev/shm', bytes: spec.tmpBytes, mode: 0o1777, inodes });
   for (const p of spec.readOnly) ops.push({ op: 'ro-bind', src: p, dest: p });
   for (const p of spec.readWrite) ops.push({ op: 'bind', src: p, dest: p });
   ops.push({ op: 'bind', src: spec.workdir.host, dest: spec.workdir.inside });
+  // What the host would run from those writable directories, read-only (contain/protected.ts).
+  ops.push(...protectOps([spec.workdir, ...spec.readWrite.map((p) => ({ host: p, inside: p }))]));
   // Nothing may be created at the top of the view or in /dev: both are fixed from here on.
   ops.push({ op: 'remount-ro', dest: '/dev' });
   ops.push({ op: 'remount-ro', dest: '/' });
-  return ops;
+  return capTmpfs(ops);
 }
 
 export type LandlockClass = 'list' | 'read' | 'write' | 'dev' | 'proc';
@@ -118,7 +140,7 @@ export function describeView(ops: readonly ViewOp[]): FilesystemView {
   for (const o of ops) {
     if (o.op === 'ro-bind') view.readOnly.push(o.dest);
     else if (o.op === 'bind') view.readWrite.push(o.dest);
-    else if (o.op === 'tmpfs') view.tmpfs.push(`${o.dest} (${o.bytes} bytes)`);
+    else if (o.op === 'tmpfs') view.tmpfs.push(`${o.dest} (${o.bytes} bytes${o.inodes === null ? '' : `, ${o.inodes} files`})`);
   }
   return view;
 }

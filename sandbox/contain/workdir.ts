@@ -51,6 +51,10 @@ export function checkWorkdir(dir: string): string {
       `the work dir ${real} would put ${bad === '/' ? 'the whole host' : bad} in the view read-write: run from a directory of your own, or pass --workdir DIR`,
     );
   }
+  if (real !== path.normalize(dir).replace(/(.)\/$/, '$1')) {
+    // A link planted by an earlier run would otherwise take the next one wherever it points.
+    throw new SandboxInputError(`the work dir ${JSON.stringify(dir)} goes through a symlink: name the directory itself (${real}), or pass --workdir ${real}`);
+  }
   return real;
 }
 

@@ -1,6 +1,6 @@
 // The command line exactly as docs/cli.md gives it, run as a real child process.
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants, cpSync, existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseJson, REPO, runCli, scratchDir } from '../support/cli';
 import { startHttpUpstream, type Upstream } from '../support/upstream';
@@ -123,5 +123,34 @@ describe('unprivileged', () => {
     expect(result.policy.backstops).toMatchObject({ hostUid: nobody, capabilities: 'none', seccomp: true });
     expect(result.stdout).toContain('hello from plain /unpriv');
     expect(result.allowed).toHaveLength(1);
+  });
+});
+
+describe('nothing the host runs is writable from inside (docs/security-model.md)', () => {
+  test("the issue's reproduction: a copy of the package, a hostile run in it, then the next run is the tool as it was", async () => {
+    const copy = mkdtempSync(path.join(scratchDir(), 'pkg-'));
+    for (const part of ['bin', 'dist', 'native', 'package.json']) cpSync(path.join(REPO, part), path.join(copy, part), { recursive: true });
+    symlinkSync(path.join(REPO, 'node_modules'), path.join(copy, 'node_modules'));
+    const cli = path.join(copy, 'bin', 'temporal-sandbox.js');
+    const marker = path.join(copy, '..', `OUTSIDE-${path.basename(copy)}`);
+    const hostile = await runCli(['run', '--', 'sh', '-c',
+      `echo 'require("fs").writeFileSync(${JSON.stringify(marker)}, "uid " + process.getuid())' >> dist/cli/main.js; ` +
+      'cp /bin/true dist/native/sandbox-init; mv dist dist.aside; echo > package.json; echo fine > mine.txt; cat mine.txt',
+    ], { cwd: copy, cli });
+    expect(hostile.stdout).toBe('fine\n');
+    expect(hostile.stderr).toMatch(/dist\/cli\/main\.js: Read-only file system/);
+    const next = await runCli(['run', '--json', '--', 'true'], { cwd: copy, cli });
+    expect(parseJson(next).exitCode).toBe(0);
+    expect(existsSync(marker)).toBe(false);
+    expect(parseJson(next).policy.filesystem.readOnly).toEqual(expect.arrayContaining([`${copy}/dist`, `${copy}/bin`, `${copy}/package.json`]));
+  });
+
+  test('--workdir refuses a symlink, as --read-only does (an earlier run may have planted it)', async () => {
+    const dir = mkdtempSync(path.join(scratchDir(), 'link-'));
+    const planted = await runCli(['run', '--', 'ln', '-s', '/root', 'build'], { cwd: dir });
+    expect(planted.code).toBe(0);
+    const r = await runCli(['run', '--workdir', 'build', '--', 'touch', 'x'], { cwd: dir });
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(/the work dir ".*\/build" goes through a symlink: name the directory itself \(\/root\)/);
   });
 });

@@ -2,7 +2,7 @@
 // beside @temporalio/*, type-checked under node16, bundler and node, its workflow bundled and run
 // on the dev server by a worker that runs the sandbox for real (the prebuilt helper: the tarball
 // has no other), and `temporal-sandbox audit --history` on that workflow's exported history.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { temporalCli } from '../../fixtures/dev-server';
@@ -124,3 +124,32 @@ test('temporal-sandbox audit --history reads the exported history in the consume
   ]);
   expect(report.refused).toEqual([expect.objectContaining({ host: 'example.com', port: 80, reason: 'not-allowlisted' })]);
 });
+
+test("a hostile run in the consumer's own project cannot change what the host runs next: the package, its dependencies, git's hooks and config", async () => {
+  needInstall();
+  const bin = path.join(project, 'node_modules', '.bin', 'temporal-sandbox');
+  const git = await run('git', ['init', '-q', '.'], { cwd: project, timeoutMs: 10_000 });
+  expect(git.code).toBe(0);
+  const marker = path.join(scratch, 'OUTSIDE');
+  // Each line tries one way to plant code the host would run; each must fail from inside.
+  const attempts = [
+    `echo 'require("fs").writeFileSync(${JSON.stringify(marker)}, "ran")' >> node_modules/temporal-sandbox/dist/cli/main.js`,
+    `cp /bin/true node_modules/temporal-sandbox/dist/native/linux-${process.arch}/sandbox-init`,
+    'echo "module.exports = 1" > node_modules/ipaddr.js/lib/ipaddr.js',
+    'mv node_modules node_modules.aside',
+    'mv node_modules/temporal-sandbox node_modules/aside',
+    'printf "#!/bin/sh\\ntouch /tmp/x\\n" > .git/hooks/post-checkout',
+    'printf "[core]\\nfsmonitor = touch /tmp/x\\n" >> .git/config',
+    'mv .git .git.aside',
+  ];
+  const script = attempts.map((a) => `if ${a} 2>/dev/null; then echo "WROTE: ${a.replace(/"/g, "'")}"; fi`).join('\n');
+  const hostile = await run(bin, ['run', '--', 'sh', '-c', `${script}\necho done`], { cwd: project, timeoutMs: 30_000 });
+  expect({ code: hostile.code, stdout: hostile.stdout }).toEqual({ code: 0, stdout: 'done\n' });
+  // The next invocation is the tool as installed.
+  const next = await run(bin, ['run', '--', 'true'], { cwd: project, timeoutMs: 30_000 });
+  expect(next.code).toBe(0);
+  expect(existsSync(marker)).toBe(false);
+  // And the project itself stays writable: the command's own work goes on.
+  const work = await run(bin, ['run', '--', 'sh', '-c', 'echo built > out.txt && git add out.txt && cat out.txt'], { cwd: project, timeoutMs: 30_000 });
+  expect(work.stdout).toBe('built\n');
+}, 120_000);
