@@ -264,9 +264,39 @@ static void walk(int dfd, const char *dir, char *report, size_t cap, int *count,
   closedir(d);
 }
 
+/* World-readable /proc files that show host uid 0 more than anyone else: kernel addresses
+ * (kallsyms), every key and task on the host (keys, key-users, sched_debug). Container runtimes
+ * mask these too. */
+static const char *proc_for_root[] = {"kallsyms", "keys", "key-users", "sched_debug", "timer_list", "kcore"};
+
+/* The host's global /proc files that only root may read (kpageflags, kpagecount, kpagecgroup,
+ * slabinfo, vmallocinfo, timer_list, ...: physical addresses and other tasks), and the list above.
+ * The run's own PID directories are its own. */
+static void mask_proc(char *report, size_t cap, int *count) {
+  DIR *d = opendir("/proc");
+  if (!d) return;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    const char *name = e->d_name;
+    if (name[0] == '.' || (name[0] >= '0' && name[0] <= '9') || e->d_type == DT_LNK) continue;
+    struct stat st;
+    if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
+    int directory = S_ISDIR(st.st_mode), listed = 0;
+    for (unsigned k = 0; k < sizeof proc_for_root / sizeof *proc_for_root; k++) listed |= !strcmp(name, proc_for_root[k]);
+    if (!listed && !root_only(&st, directory)) continue;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "/proc/%s", name);
+    if (directory) mask_dir(path);
+    else mask_file(path);
+    note(report, cap, count, path);
+  }
+  closedir(d);
+}
+
 void view_mask_root_only(char *report, size_t cap, int *count) {
   int etc = open("/etc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (etc >= 0) walk(etc, "/etc", report, cap, count, 0);
+  mask_proc(report, cap, count);
   /* Sysctls, sysrq and the like check the writer's uid, not its capabilities: host uid 0 may
    * write them. And PID 1's entries belong to the root of the user namespace, which here is the
    * command's own uid. So /proc becomes read-only and shows only what the command may ptrace. */
