@@ -8,6 +8,7 @@
  *       unshare, which then start `sandbox-init init` inside the new namespaces).
  *
  *   sandbox-init init --spec-fd FD [--lo-up] [--capture] [--hostname NAME] [--listen PORT]...
+ *                     [--tmpfs-inodes DEST SIZE COUNT]...
  *                     [VIEW OPTION]... [--mask-root-only] [--landlock-{list,read,write,dev,proc} PATH]...
  *                     [--counted-outside N] [--no-namespace]
  *       PID 1 of the run. In phases: close what the worker did not mean to pass; build the view
@@ -39,11 +40,13 @@
 #include <grp.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -111,8 +114,12 @@ static int launch(int argc, char **argv) {
 
 /* ================================ init ================================================== */
 
+#define MAX_TMPFS 4
+
 struct init_args {
   int spec_fd, lo_up, capture, mask_root_only, no_namespace, counted_outside;
+  struct { const char *dest; long long bytes, inodes; } tmpfs[MAX_TMPFS];
+  int ntmpfs;
   const char *hostname;
   int ports[MAX_LISTEN], nports;
   struct view_op ops[MAX_OPS];
@@ -134,6 +141,12 @@ static void parse_init(int argc, char **argv, struct init_args *a) {
     else if (!strcmp(o, "--mask-root-only")) a->mask_root_only = 1;
     else if (!strcmp(o, "--no-namespace")) a->no_namespace = 1;
     else if (!strcmp(o, "--hostname") && more) a->hostname = argv[++i];
+    else if (!strcmp(o, "--tmpfs-inodes") && i + 3 < argc) {
+      if (a->ntmpfs >= MAX_TMPFS) die("too many --tmpfs-inodes");
+      a->tmpfs[a->ntmpfs].dest = argv[++i];
+      a->tmpfs[a->ntmpfs].bytes = parse_number(argv[++i], 4096, 1LL << 50, "--tmpfs-inodes size");
+      a->tmpfs[a->ntmpfs++].inodes = parse_number(argv[++i], 64, 1LL << 32, "--tmpfs-inodes count");
+    }
     else if (!strcmp(o, "--counted-outside") && more) a->counted_outside = (int)parse_number(argv[++i], 0, 16, "--counted-outside");
     else if (!strcmp(o, "--listen") && more) {
       if (a->nports >= MAX_LISTEN) die("too many --listen ports");
@@ -164,6 +177,20 @@ static void close_stray_fds(int keep1, int keep2) {
     from = (unsigned)keep[k] + 1;
   }
   syscall(SYS_close_range, from, ~0u, 0);
+}
+
+/* Phase: /tmp and /dev/shm again, fresh, with a cap on their files as well as their size: empty
+ * files cost kernel memory that a size does not count, and bubblewrap has no option for it. Its
+ * own mounts belong to an outer user namespace (it nests one for its /dev), so they cannot be
+ * remounted from here: a mount namespace of our own, and new mounts over them. */
+static void mount_capped_tmpfs(const struct init_args *a) {
+  if (a->ntmpfs == 0) return;
+  if (unshare(CLONE_NEWNS) < 0) die_errno("a mount namespace for the capped tmpfs mounts");
+  for (int k = 0; k < a->ntmpfs; k++) {
+    char data[96];
+    snprintf(data, sizeof data, "size=%lld,nr_inodes=%lld,mode=1777", a->tmpfs[k].bytes, a->tmpfs[k].inodes);
+    if (mount("tmpfs", a->tmpfs[k].dest, "tmpfs", MS_NOSUID | MS_NODEV, data) < 0) die_errno("mount the capped tmpfs on %s", a->tmpfs[k].dest);
+  }
 }
 
 /* Phase: the proxies' sockets, created here so that only the run can reach them, handed over. */
@@ -205,6 +232,7 @@ static void start_command(const struct init_args *a, const struct spec *s, int l
   set_limit(RLIMIT_FSIZE, s->fsize, "file size");
   set_limit(RLIMIT_NOFILE, s->nofile, "open files");
   set_limit(RLIMIT_CPU, s->cpu, "CPU time");
+  set_limit(RLIMIT_DATA, s->data, "memory (data)"); /* where no cgroup limits the run's memory */
   set_limit(RLIMIT_CORE, 0, "core size"); /* a core dump of a hostile command helps nobody */
   if (!a->no_namespace) {
     caps_verify_none();
@@ -256,6 +284,7 @@ static int init(int argc, char **argv) {
   char masked[8192] = "";
   int nmasked = 0;
   if (a.mask_root_only) view_mask_root_only(masked, sizeof masked, &nmasked);
+  mount_capped_tmpfs(&a);
   if (!a.no_namespace) caps_drop_all();
   /* The command must not ptrace PID 1 (which holds the channel to the worker), nor read its
    * memory or descriptors through /proc/1. */

@@ -50,6 +50,7 @@ int spec_read(int fd, struct spec *out) {
   out->fsize = limit_field(next_string(&p, end), "spec fsize");
   out->nofile = limit_field(next_string(&p, end), "spec nofile");
   out->cpu = limit_field(next_string(&p, end), "spec cpu");
+  out->data = limit_field(next_string(&p, end), "spec data");
   if (p != end) die("the command spec has trailing bytes");
   return 1;
 }

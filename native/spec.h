@@ -8,11 +8,11 @@ struct spec {
   char **env;
   const char *cwd;          /* "" = stay in / */
   /* Resource limits; -1 = leave as inherited. */
-  long long nproc, fsize, nofile, cpu;
+  long long nproc, fsize, nofile, cpu, data;
 };
 
 /* Reads NUL-terminated strings to EOF: argc, argv..., envc, env..., cwd, nproc, fsize, nofile,
- * cpu. Returns 0 when FD was closed without a spec (a warm sandbox nobody took). */
+ * cpu, data. Returns 0 when FD was closed without a spec (a warm sandbox nobody took). */
 int spec_read(int fd, struct spec *out);
 
 #endif

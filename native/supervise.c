@@ -14,6 +14,13 @@
 
 static pid_t child = -1;
 static int as_init = 0;
+/* The worker saw the run's pids cgroup pinned at its limit (SIGUSR1): end the run as a fork bomb. */
+static volatile sig_atomic_t pinned_outside = 0;
+
+static void on_pinned(int sig) {
+  (void)sig;
+  pinned_outside = 1;
+}
 
 /* Runs in a signal handler: kill() is async-signal-safe. As PID 1 of the run's PID namespace,
  * kill(-1) reaches every other process in it; without one (backend none) the command's process
@@ -40,6 +47,8 @@ void supervise_prepare(int is_init) {
   sa.sa_handler = forward;
   sigemptyset(&sa.sa_mask);
   for (unsigned k = 0; k < sizeof forwarded / sizeof *forwarded; k++) sigaction(forwarded[k], &sa, NULL);
+  sa.sa_handler = on_pinned;
+  sigaction(SIGUSR1, &sa, NULL);
   if (!is_init) {
     sa.sa_handler = parent_died;
     sigaction(SIGHUP, &sa, NULL);
@@ -101,6 +110,11 @@ struct outcome supervise(long long max_tasks, int counted_outside) {
       }
     }
     if (p < 0 && errno == ECHILD) return out; /* cannot happen while the command lives */
+    if (pinned_outside && !out.limit) {
+      out.limit = "processes";
+      if (as_init) kill(-1, SIGKILL);
+      else kill(-child, SIGKILL);
+    }
     if (max_tasks > 0) {
       if (sigtimedwait(&chld, NULL, &tick) < 0 && errno == EAGAIN) {
         /* Two ticks in a row at the limit: the run cannot make progress, end it. */

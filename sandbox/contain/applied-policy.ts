@@ -15,6 +15,7 @@ export function appliedPolicy(
   prepared: PreparedSandbox,
   setup: ReportedReady | null,
   capture: { ipv6: boolean } | null,
+  limitNotes: { openFiles?: string } = {},
 ): EffectivePolicy {
   const contained = backend !== 'none';
   const support = cgroupSupport();
@@ -41,10 +42,11 @@ export function appliedPolicy(
     notes,
     filesystem: { ...prepared.view, masked },
     limits: appliedLimits(policy.limits, {
-      cgroup: prepared.cgroup ? { pids: prepared.cgroup.pids } : null,
-      cgroupWhy: support.ok ? 'the run\'s cgroup could not be created' : support.reason,
+      cgroup: prepared.cgroup ? { pids: prepared.cgroup.pids, memory: prepared.cgroup.memory } : null,
+      cgroupWhy: !support.ok || support.version === 1 ? support.reason : 'the run\'s cgroup could not be created',
       hostRoot: prepared.identity.uid === 0,
       contained,
+      ...limitNotes,
     }),
     backstops: {
       userNamespace: contained,

@@ -10,12 +10,16 @@ export type Limits = Record<LimitName, number>;
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
-/** Defaults that stop a fork bomb or a runaway write before it harms the worker. */
+/**
+ * Defaults that stop a fork bomb or a runaway write before it harms the worker. processes x
+ * openFiles (262,144) stays within 1/8 of a typical host's file table; a smaller one lowers
+ * openFiles at run time (sandbox/contain/file-table.ts).
+ */
 export const DEFAULT_RUN_LIMITS: Readonly<Limits> = Object.freeze({
-  processes: 1024,
+  processes: 256,
   memoryBytes: 4 * GiB,
   fileSizeBytes: 4 * GiB,
-  openFiles: 8192,
+  openFiles: 1024,
   cpuSeconds: 3600,
   tmpBytes: 512 * MiB,
 });

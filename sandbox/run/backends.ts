@@ -87,6 +87,8 @@ function userNamespaceProblem(): string | null {
 function initArgs(plan: LaunchPlan, extra: string[]): string[] {
   const args = ['init', ...extra];
   for (const port of plan.listen) args.push('--listen', String(port));
+  // PID 1 mounts these again with a cap on their files (contain/view.ts, tmpfsInodes).
+  for (const o of plan.view ?? []) if (o.op === 'tmpfs' && o.inodes !== null) args.push('--tmpfs-inodes', o.dest, String(o.bytes), String(o.inodes));
   if (plan.maskRootOnly) args.push('--mask-root-only');
   for (const r of plan.landlock) args.push(`--landlock-${r.cls}`, r.path);
   args.push('--spec-fd', String(plan.specFd));
@@ -94,6 +96,8 @@ function initArgs(plan: LaunchPlan, extra: string[]): string[] {
 }
 
 type TmpfsOp = Extract<ViewOp, { op: 'tmpfs' }>;
+
+
 
 /**
  * The view as options: bubblewrap and sandbox-init (native/view.c) take the same operations
@@ -157,8 +161,10 @@ export function launchFor(plan: LaunchPlan): Launch {
         ...(plan.isolateNetwork && !launcherMakesNetns(plan) ? ['--unshare-net'] : []),
         '--hostname', 'sandbox', '--die-with-parent', '--new-session', '--as-pid-1',
         '--cap-drop', 'ALL',
-        // Only to mask root's files (host uid 0); PID 1 drops both before the command starts.
-        ...(plan.maskRootOnly ? ['--cap-add', 'CAP_SYS_ADMIN', '--cap-add', 'CAP_SETPCAP'] : []),
+        // To cap the tmpfs inodes (bwrap has no option for it) and mask root's files (host uid
+        // 0): capabilities over the run's own namespaces only, which PID 1 drops, every one,
+        // before the command starts.
+        '--cap-add', 'CAP_SYS_ADMIN', '--cap-add', 'CAP_SETPCAP',
         ...bwrapView(view),
         '--chdir', '/',
         '--', selfExec(plan), ...initArgs(plan, []),

@@ -93,7 +93,7 @@ function makeCgroup(): RunCgroup | null {
   const support = cgroupSupport();
   if (!support.ok) return null;
   try {
-    return new RunCgroup(support.parent);
+    return new RunCgroup(support);
   } catch {
     return null;
   }

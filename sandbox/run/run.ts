@@ -1,6 +1,7 @@
 // One sandboxed run: policy -> plan -> egress -> a prepared sandbox -> command -> result.
 import { performance } from 'node:perf_hooks';
 import { appliedPolicy } from '../contain/applied-policy';
+import { fitFileTable } from '../contain/file-table';
 import { canSwitchIdentity, type IdAllocator } from '../contain/identity';
 import { checkHostPaths, checkWorkdir } from '../contain/workdir';
 import { SandboxBackendError, SandboxInputError, SandboxInternalError } from '../errors';
@@ -21,6 +22,8 @@ import { validateRunOptions, type RunOptions } from './options';
 
 export type { RunOptions } from './options';
 
+/** How often a run's pids cgroup is checked for a fork bomb pinned at its limit. */
+const PINNED_CHECK_MS = 200;
 /** How long the output pipes may stay open after the sandbox's process has exited. */
 const OUTPUT_AFTER_EXIT_MS = 2000;
 /**
@@ -40,7 +43,9 @@ export type RunnerShare = { pool?: WarmPool; ids?: IdAllocator };
 export async function runWith(options: RunOptions, shared: RunnerShare): Promise<RunResult> {
   const started = performance.now();
   const input = validateRunOptions(options);
-  const policy = compilePolicy(options, options.call, options.worker);
+  const compiled = compilePolicy(options, options.call, options.worker);
+  const fitted = fitFileTable(compiled.limits);
+  const policy = { ...compiled, limits: fitted.limits };
   const backend: Backend = policy.backend;
   if (backend === 'none' && policy.mode !== 'open') {
     throw new SandboxBackendError(
@@ -80,11 +85,14 @@ export async function runWith(options: RunOptions, shared: RunnerShare): Promise
   const sandbox = prepared.process;
   let stopReason: 'timeout' | 'cancelled' | null = null;
   let outcome: { code: number | null; signal: NodeJS.Signals | null };
+  let limitHit: LimitName | null = null;
   try {
     prepared.cgroup?.apply(policy.limits.memoryBytes, policy.limits.processes);
     const env = commandEnv({ inherit: options.inheritEnv ?? false, extra: options.env, proxies: egress.urls, workdir: prepared.workdir.inside });
     const cwd = input.cwd === undefined ? prepared.workdir.inside : input.cwd.startsWith('/') ? input.cwd : `${prepared.workdir.inside}/${input.cwd}`;
     const { processes, fileSizeBytes, openFiles, cpuSeconds } = policy.limits;
+    // Without a memory cgroup, memory is capped per process (docs/security-model.md, "Limits").
+    const dataBytes = prepared.cgroup?.memory ? undefined : policy.limits.memoryBytes;
     outcome = await waitingFor("the command's process tree to end", new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
       if (options.signal?.aborted) {
         stopReason = 'cancelled';
@@ -93,20 +101,35 @@ export async function runWith(options: RunOptions, shared: RunnerShare): Promise
         return;
       }
       const proc = sandbox.proc;
+      if (!proc.stdout || !proc.stderr) {
+        // spawn could not make the output pipes: the host is out of file descriptors.
+        reject(new SandboxBackendError(backend, `cannot start the ${backend} sandbox: no pipes for its output (the host or the worker is out of file descriptors: ENFILE/EMFILE)`));
+        return;
+      }
       const terminator = new Terminator(proc, sandbox.pidNamespace, options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
       const stop = (why: 'timeout' | 'cancelled') => {
         stopReason ??= why;
         terminator.start();
       };
       const timer = input.timeoutMs ? setTimeout(() => stop('timeout'), input.timeoutMs) : null;
+      // A fork bomb under a pids cgroup is stopped by the kernel at the limit, and would wait
+      // there until its timeout: pinned for two checks in a row, the run is ended (PID 1 counts
+      // itself where there is no such cgroup, but it cannot see what the command hides from it).
+      let pinnedChecks = 0;
+      const watchdog = prepared.cgroup?.pids && sandbox.pidNamespace
+        ? setInterval(() => {
+            pinnedChecks = prepared.cgroup!.atProcessLimit() ? pinnedChecks + 1 : 0;
+            if (pinnedChecks === 2) terminator.processLimitReached();
+          }, PINNED_CHECK_MS)
+        : null;
       const onAbort = () => stop('cancelled');
       options.signal?.addEventListener('abort', onAbort, { once: true });
 
-      proc.stdout!.on('data', (chunk: Buffer) => {
+      proc.stdout.on('data', (chunk: Buffer) => {
         stdout.push(chunk);
         options.onOutput?.('stdout', chunk);
       });
-      proc.stderr!.on('data', (chunk: Buffer) => {
+      proc.stderr.on('data', (chunk: Buffer) => {
         stderr.push(chunk);
         options.onOutput?.('stderr', chunk);
       });
@@ -127,20 +150,28 @@ export async function runWith(options: RunOptions, shared: RunnerShare): Promise
         }, OUTPUT_AFTER_EXIT_MS);
         proc.once('close', () => clearTimeout(late));
       });
-      const spec = { command: input.command, env, cwd, stdin: options.stdin, rlimits: { processes, fileSizeBytes, openFiles, cpuSeconds } };
+      const spec = { command: input.command, env, cwd, stdin: options.stdin, rlimits: { processes, fileSizeBytes, openFiles, cpuSeconds, dataBytes } };
       sandbox.start(spec, egress.adopt);
       function cleanup() {
         if (timer) clearTimeout(timer);
+        if (watchdog) clearInterval(watchdog);
         terminator.dispose();
         options.signal?.removeEventListener('abort', onAbort);
       }
     }));
+  } catch (err) {
+    // The run failed on our side: its processes go before anything they use is released.
+    await killSandbox(sandbox);
+    throw err;
   } finally {
     shared.pool?.refill(template);
-    await endEgress(egress);
+    try {
+      await endEgress(egress);
+    } finally {
+      limitHit = prepared.cgroup?.limitHit() ?? null;
+      prepared.release();
+    }
   }
-  const limitHit = prepared.cgroup?.limitHit() ?? null;
-  prepared.release();
 
   const exit = interpretExit(sandbox.exit, outcome, stopReason, stderr, backend);
   const records = log.snapshot();
@@ -159,7 +190,7 @@ export async function runWith(options: RunOptions, shared: RunnerShare): Promise
     stderrTruncated: stderr.truncated,
     backend,
     workdir: prepared.workdir.inside,
-    policy: appliedPolicy(policy, backend, prepared, sandbox.setup, egress.capture ? { ipv6: egress.capturedIpv6() } : null),
+    policy: appliedPolicy(policy, backend, prepared, sandbox.setup, egress.capture ? { ipv6: egress.capturedIpv6() } : null, { openFiles: fitted.note }),
     allowed: records.allowed,
     denied: records.denied,
     recordsDropped: records.dropped,
@@ -186,6 +217,14 @@ async function endEgress(egress: { close(): Promise<void> }): Promise<void> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Ends a sandbox whose run failed on our side, and waits (boundedly) for its process to go. */
+async function killSandbox(sandbox: PreparedSandbox['process']): Promise<void> {
+  if (!sandbox.alive) return;
+  const gone = new Promise<void>((resolve) => sandbox.proc.once('exit', () => resolve()));
+  sandbox.proc.kill('SIGKILL');
+  await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, OUTPUT_AFTER_EXIT_MS))]);
 }
 
 /** A caller's work dir, checked; it appears at its own path unless told otherwise. */

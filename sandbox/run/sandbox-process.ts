@@ -14,7 +14,7 @@ export type CommandSpec = {
   cwd?: string;
   stdin?: string;
   /** Resource limits set in the command's process (absent: as inherited). */
-  rlimits: { processes?: number; fileSizeBytes?: number; openFiles?: number; cpuSeconds?: number };
+  rlimits: { processes?: number; fileSizeBytes?: number; openFiles?: number; cpuSeconds?: number; dataBytes?: number };
 };
 
 /** What sandbox-init reported of the command's end. */
@@ -119,14 +119,14 @@ export class SandboxProcess {
   }
 }
 
-/** NUL-terminated strings: argc, argv..., envc, KEY=VALUE..., cwd, then the four limits ('' = as inherited). */
+/** NUL-terminated strings: argc, argv..., envc, KEY=VALUE..., cwd, then the five limits ('' = as inherited). */
 function encodeSpec(spec: CommandSpec): Buffer {
   const env = Object.entries(spec.env).map(([k, v]) => `${k}=${v}`);
   const r = spec.rlimits;
   const limit = (v: number | undefined) => (v === undefined ? '' : String(v));
   const parts = [
     String(spec.command.length), ...spec.command, String(env.length), ...env, spec.cwd ?? '',
-    limit(r.processes), limit(r.fileSizeBytes), limit(r.openFiles), limit(r.cpuSeconds),
+    limit(r.processes), limit(r.fileSizeBytes), limit(r.openFiles), limit(r.cpuSeconds), limit(r.dataBytes),
   ];
   return Buffer.from(parts.map((p) => `${p}\0`).join(''));
 }

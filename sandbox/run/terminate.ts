@@ -74,6 +74,14 @@ export class Terminator {
     last.unref();
   }
 
+  /**
+   * The run's pids cgroup is pinned at its limit: PID 1 ends the run as it does when it counts
+   * that itself (SIGUSR1, native/supervise.c), and reports the limit.
+   */
+  processLimitReached(): void {
+    for (const pid of this.supervisors()) signal(pid, 'SIGUSR1');
+  }
+
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;

@@ -46,7 +46,7 @@ describe.each(BACKENDS)('backend %s', (backend) => {
         delay(200).then(() => runSandboxed({ backend, timeoutSeconds: 20, command: ['sh', '-c', 'echo still-serving'] })),
       ]);
       expect(normal).toMatchObject({ exitCode: 0, stdout: 'still-serving\n' });
-      expect(bomb.policy.limits.processes).toEqual({ value: 64, by: 'rlimit' });
+      expect(bomb.policy.limits.processes).toEqual({ value: 64, by: cgroupSupport().ok ? 'cgroup' : 'rlimit' });
       const uid = bomb.policy.backstops.hostUid;
       expect(uid >= RANGE_FIRST && uid < RANGE_FIRST + RANGE_COUNT).toBe(true);
       expect(await settle(() => processesOfUid(uid), (l) => l.length === 0)).toEqual([]);
@@ -61,7 +61,10 @@ describe.each(BACKENDS)('backend %s', (backend) => {
         cwd: scratch.sub(`bomb-cli-${backend}`),
       });
       expect(r.result.policy.backstops.hostUid).toBe(0);
-      expect(r.result.policy.limits.processes).toEqual({ value: 64, by: 'supervisor', note: expect.stringMatching(/RLIMIT_NPROC.*PID 1/) });
+      // A pids cgroup counts host uid 0's processes too (v2 delegated, or v1's pids hierarchy).
+      expect(r.result.policy.limits.processes).toEqual(
+        cgroupSupport().ok ? { value: 64, by: 'cgroup' } : { value: 64, by: 'supervisor', note: expect.stringMatching(/RLIMIT_NPROC.*PID 1/) },
+      );
       expect(r.code).toBe(137);
       expect(await settle(() => processesWith(marker), (l) => l.length === 0)).toEqual([]);
       expectBombEnded(r.result);
@@ -127,7 +130,23 @@ describe.each(BACKENDS)('backend %s', (backend) => {
     }
     expect(lines.map((l) => l[0])).toEqual(['/tmp', '/dev/shm']);
     expect(r.policy.limits.tmpBytes).toEqual({ value: 2 * MiB, by: 'tmpfs' });
-    expect(r.policy.filesystem.tmpfs).toEqual([`/tmp (${2 * MiB} bytes)`, `/dev/shm (${2 * MiB} bytes)`]);
+    expect(r.policy.filesystem.tmpfs).toEqual([`/tmp (${2 * MiB} bytes, 1024 files)`, `/dev/shm (${2 * MiB} bytes, 1024 files)`]);
+  });
+
+  test('/tmp and /dev/shm cap their files too: ENOSPC at 1,024 empty files under tmp=1M (each costs kernel memory)', async () => {
+    const script = [
+      'import errno, os',
+      'for d in ("/tmp", "/dev/shm"):',
+      '    n = 0',
+      '    try:',
+      '        while n < 100000:',
+      '            open("%s/f%d" % (d, n), "w").close(); n += 1',
+      '    except OSError as e:',
+      '        print(d, errno.errorcode[e.errno], n)',
+    ].join('\n');
+    const r = await runSandboxed({ backend, limits: { tmpBytes: MiB }, command: [VIEW_PYTHON, '-c', script] });
+    // 1,024 inodes, the root directory being one of them.
+    expect(r.stdout).toBe('/tmp ENOSPC 1023\n/dev/shm ENOSPC 1023\n');
   });
 
   test('open-files=32: EMFILE before the 32nd descriptor', async () => {
@@ -154,19 +173,21 @@ describe.each(BACKENDS)('backend %s', (backend) => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
-  test('memory on this host: the run succeeds and the result says memory is not limited, and why', async () => {
+  test('memory on this host: a cgroup v2 kills past the limit, otherwise RLIMIT_DATA refuses the allocation, and the result says which', async () => {
     const r = await runSandboxed({
       backend,
       limits: { memoryBytes: 64 * MiB },
       command: [VIEW_PYTHON, '-c', 'b = bytearray(128 << 20); b[::4096] = b"x" * len(b[::4096]); print(len(b))'],
     });
-    if (cgroupSupport().ok) {
+    const support = cgroupSupport();
+    if (support.ok && support.version === 2) {
       expect(r.policy.limits.memoryBytes).toEqual({ value: 64 * MiB, by: 'cgroup' });
       expect(r.limit).toBe('memoryBytes');
     } else {
-      expect(r.exitCode).toBe(0);
-      expect(r.stdout).toBe(`${128 * MiB}\n`);
-      expect(r.policy.limits.memoryBytes).toEqual({ value: 64 * MiB, by: 'none', note: expect.stringMatching(/^memory is not limited: .*cgroup/) });
+      // Never silently unlimited: without a memory cgroup, RLIMIT_DATA refuses the allocation.
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toMatch(/MemoryError/);
+      expect(r.policy.limits.memoryBytes).toEqual({ value: 64 * MiB, by: 'rlimit', note: expect.stringMatching(/^RLIMIT_DATA: .*not the run's total \(.*cgroup/) });
     }
   });
 });
@@ -195,8 +216,9 @@ for (const [caller, backend] of [['root worker', 'bubblewrap'], ['root CLI', 'bu
 }
 
 const cgroup = cgroupSupport();
-(cgroup.ok ? describe : describe.skip)(
-  `memory enforced by a delegated cgroup v2${cgroup.ok ? '' : ` (skipped: ${cgroup.reason})`}`,
+const memoryCgroup = cgroup.ok && cgroup.version === 2;
+(memoryCgroup ? describe : describe.skip)(
+  `memory enforced by a delegated cgroup v2${memoryCgroup ? '' : ` (skipped: ${cgroup.ok ? 'cgroup v1 has no memory controller of ours' : cgroup.reason})`}`,
   () => {
     test.each(BACKENDS)('backend %s: an allocation past memoryBytes is killed, limit memoryBytes', async (backend) => {
       const r = await runSandboxed({
