@@ -338,9 +338,23 @@ static int init(int argc, char **argv) {
   return WIFSIGNALED(out.status) ? 128 + WTERMSIG(out.status) : WEXITSTATUS(out.status);
 }
 
+/* PID 1's arguments hold the view: host paths of every bind, Landlock's rules. The command may
+ * read /proc/1/cmdline, so init works from a copy and leaves only its name in the original. */
+static char **hide_arguments(int argc, char **argv) {
+  char **copy = xcalloc((size_t)argc + 1, sizeof *copy);
+  for (int k = 0; k < argc; k++) copy[k] = xstrdup(argv[k]);
+  char *start = argv[0], *end = argv[argc - 1] + strlen(argv[argc - 1]);
+  memset(start, 0, (size_t)(end - start));
+  snprintf(start, (size_t)(end - start) + 1, "sandbox-init");
+  return copy;
+}
+
 int main(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "launch")) return launch(argc - 2, argv + 2);
-  if (argc >= 2 && !strcmp(argv[1], "init")) return init(argc - 2, argv + 2);
+  if (argc >= 2 && !strcmp(argv[1], "init")) {
+    char **args = hide_arguments(argc, argv);
+    return init(argc - 2, args + 2);
+  }
   if (argc >= 2 && !strcmp(argv[1], "relay")) relay_main();
   fprintf(stderr,
           "usage: sandbox-init launch [--cgroup DIR] [--uid UID --gid GID] -- PROGRAM [ARG...]\n"

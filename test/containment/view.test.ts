@@ -262,3 +262,10 @@ describe('narrowing: the worker caps what a session adds, a call only narrows', 
     expect(r.policy.filesystem.readWrite).toEqual(['/src']);
   });
 });
+
+describe.each(BACKENDS)('backend %s: less of the host in view', (backend) => {
+  test("PID 1's command line holds no host path (it named every bind and Landlock rule)", async () => {
+    const r = await runSandboxed({ backend, command: ['sh', '-c', 'tr "\\0" "\\n" < /proc/1/cmdline | grep -v "^$"'] });
+    expect(r.stdout).toBe('sandbox-init\n');
+  });
+});
