@@ -21,6 +21,10 @@
  *       Outside every sandbox, one per worker process: moves the bytes of established tunnels
  *       in the kernel (relay.c).
  *
+ *   sandbox-init seccomp-verdicts
+ *       For the tests, not in the usage: the seccomp filter's answer to each probe, computed
+ *       from the program without installing it (verdicts.c).
+ *
  * Every failure before the command runs goes through die() (util.c): one line, exit 125.
  */
 #define _GNU_SOURCE
@@ -34,6 +38,7 @@
 #include "spec.h"
 #include "supervise.h"
 #include "util.h"
+#include "verdicts.h"
 #include "view.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -356,6 +361,7 @@ int main(int argc, char **argv) {
     return init(argc - 2, args + 2);
   }
   if (argc >= 2 && !strcmp(argv[1], "relay")) relay_main();
+  if (argc == 2 && !strcmp(argv[1], "seccomp-verdicts")) return seccomp_verdicts();
   fprintf(stderr,
           "usage: sandbox-init launch [--cgroup DIR] [--uid UID --gid GID] -- PROGRAM [ARG...]\n"
           "       sandbox-init init --spec-fd FD [options]   (see the comment at the top of sandbox-init.c)\n");
