@@ -8,7 +8,7 @@
  *       unshare, which then start `sandbox-init init` inside the new namespaces).
  *
  *   sandbox-init init --spec-fd FD [--lo-up] [--capture] [--hostname NAME] [--listen PORT]...
- *                     [--tmpfs-inodes DEST SIZE COUNT]...
+ *                     [--tmpfs-inodes DEST SIZE COUNT]...   (bubblewrap: mount a capped tmpfs)
  *                     [VIEW OPTION]... [--mask-root-only] [--landlock-{list,read,write,dev,proc} PATH]...
  *                     [--counted-outside N] [--no-namespace]
  *       PID 1 of the run. In phases: close what the worker did not mean to pass; build the view
@@ -184,10 +184,10 @@ static void close_stray_fds(int keep1, int keep2) {
   syscall(SYS_close_range, from, ~0u, 0);
 }
 
-/* Phase: /tmp and /dev/shm again, fresh, with a cap on their files as well as their size: empty
+/* Phase (bubblewrap): /tmp and /dev/shm, with a cap on their files as well as their size: empty
  * files cost kernel memory that a size does not count, and bubblewrap has no option for it. Its
- * own mounts belong to an outer user namespace (it nests one for its /dev), so they cannot be
- * remounted from here: a mount namespace of our own, and new mounts over them. */
+ * mount namespace belongs to the outer of the two user namespaces it makes (it nests one for its
+ * /dev), so nothing can be mounted in it from here: a mount namespace of our own. */
 static void mount_capped_tmpfs(const struct init_args *a) {
   if (a->ntmpfs == 0) return;
   if (unshare(CLONE_NEWNS) < 0) die_errno("a mount namespace for the capped tmpfs mounts");

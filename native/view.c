@@ -63,7 +63,8 @@ int view_parse(int argc, char **argv, int *i, struct view_op *op) {
   if (op->kind == V_TMPFS) {
     op->bytes = parse_number(need(argc, argv, *i + 1, opt), 4096, 1LL << 50, "--tmpfs size");
     op->mode = (unsigned)parse_number(need(argc, argv, *i + 2, opt), 0, 07777, "--tmpfs mode");
-    *i += 2;
+    op->inodes = parse_number(need(argc, argv, *i + 3, opt), 0, 1LL << 32, "--tmpfs files");
+    *i += 3;
   }
   return 1;
 }
@@ -172,7 +173,8 @@ static void apply(const struct view_op *op) {
     case V_PROC: mount_fs("proc", dest, MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL); break;
     case V_DEV: build_dev(dest); break;
     case V_TMPFS:
-      snprintf(data, sizeof data, "size=%lld,mode=%04o", op->bytes, op->mode);
+      if (op->inodes > 0) snprintf(data, sizeof data, "size=%lld,mode=%04o,nr_inodes=%lld", op->bytes, op->mode, op->inodes);
+      else snprintf(data, sizeof data, "size=%lld,mode=%04o", op->bytes, op->mode);
       mount_fs("tmpfs", dest, MS_NOSUID | MS_NODEV, data);
       break;
     case V_REMOUNT_RO: set_attr(dest, MOUNT_ATTR_RDONLY, 0); break;

@@ -13,10 +13,11 @@ struct view_op {
   const char *dest;  /* path inside the view */
   long long bytes;   /* tmpfs size */
   unsigned mode;     /* tmpfs mode */
+  long long inodes;  /* tmpfs file cap; 0: none */
 };
 
 /* Parses one view option at argv[*i] (--ro-bind SRC DEST, --bind SRC DEST, --symlink TARGET DEST,
- * --proc DEST, --dev DEST, --tmpfs DEST BYTES MODE, --remount-ro DEST). Returns 0 when argv[*i]
+ * --proc DEST, --dev DEST, --tmpfs DEST BYTES MODE FILES, --remount-ro DEST). Returns 0 when argv[*i]
  * is not a view option; advances *i past its arguments otherwise. Dies on a malformed one. */
 int view_parse(int argc, char **argv, int *i, struct view_op *op);
 

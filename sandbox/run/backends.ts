@@ -87,8 +87,10 @@ function userNamespaceProblem(): string | null {
 function initArgs(plan: LaunchPlan, extra: string[]): string[] {
   const args = ['init', ...extra];
   for (const port of plan.listen) args.push('--listen', String(port));
-  // PID 1 mounts these again with a cap on their files (contain/view.ts, tmpfsInodes).
-  for (const o of plan.view ?? []) if (o.op === 'tmpfs' && o.inodes !== null) args.push('--tmpfs-inodes', o.dest, String(o.bytes), String(o.inodes));
+  // Under bubblewrap PID 1 mounts the capped tmpfs itself (bwrapView).
+  if (plan.backend === 'bubblewrap') {
+    for (const o of plan.view ?? []) if (o.op === 'tmpfs' && o.inodes !== null) args.push('--tmpfs-inodes', o.dest, String(o.bytes), String(o.inodes));
+  }
   if (plan.maskRootOnly) args.push('--mask-root-only');
   for (const r of plan.landlock) args.push(`--landlock-${r.cls}`, r.path);
   args.push('--spec-fd', String(plan.specFd));
@@ -119,8 +121,11 @@ function viewArgs(ops: readonly ViewOp[], tmpfs: (o: TmpfsOp) => string[]): stri
   });
 }
 
-const bwrapView = (ops: readonly ViewOp[]) => viewArgs(ops, (o) => ['--perms', o.mode.toString(8), '--size', String(o.bytes), '--tmpfs', o.dest]);
-const helperView = (ops: readonly ViewOp[]) => viewArgs(ops, (o) => ['--tmpfs', o.dest, String(o.bytes), String(o.mode)]);
+// bubblewrap has no option for a tmpfs's file cap: a capped one is only a directory in its view,
+// and PID 1 mounts it (initArgs). sandbox-init's own view mounts it capped at once.
+const bwrapView = (ops: readonly ViewOp[]) =>
+  viewArgs(ops, (o) => (o.inodes === null ? ['--perms', o.mode.toString(8), '--size', String(o.bytes), '--tmpfs', o.dest] : ['--perms', o.mode.toString(8), '--dir', o.dest]));
+const helperView = (ops: readonly ViewOp[]) => viewArgs(ops, (o) => ['--tmpfs', o.dest, String(o.bytes), String(o.mode), String(o.inodes ?? 0)]);
 
 /** The helper as the backend starts it: through the fd the worker opened, whatever its path. */
 function selfExec(plan: LaunchPlan): string {

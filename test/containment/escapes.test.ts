@@ -238,10 +238,12 @@ const HOST_CONTROL = [
   'read_outside', 'write_ro', 'mknod_block', 'mknod_char', 'write_core_pattern', 'setuid_file', 'ptrace_host', 'prochost_root',
   'prochost_environ', 'write_oom_adj', 'kill_host', 'kill_pid1', 'symlink_leak', 'through_canary_link', 'mount_tmpfs', 'chroot', 'fsopen',
   'setns', 'unshare_user', 'unshare_time', 'clone_ns', 'unshare_cmd', 'io_uring_setup', 'add_key', 'keyctl', 'userfaultfd', 'tiocsti',
+  'socket_packet', 'fanotify_init', 'read_kpageflags', 'read_slabinfo',
 ];
 const HOST_CONTROL_ROOT_ONLY = new Set([
   'write_etc_passwd', 'write_usr_bin', 'read_shadow', 'list_root', 'mknod_block', 'mknod_char', 'write_core_pattern', 'kill_pid1',
   'symlink_leak', 'mount_tmpfs', 'chroot', 'fsopen', 'setns', 'unshare_time', 'clone_ns', 'userfaultfd',
+  'socket_packet', 'fanotify_init', 'read_kpageflags', 'read_slabinfo',
   ...(writable(DIST_FILE) ? [] : ['write_dist']), // the checkout may be the test user's own
   ...(ptraceScope === 0 ? [] : ['ptrace_host']),
 ]);
@@ -425,6 +427,18 @@ function callerTests(caller: Caller): void {
         for (const name of ['clone3', 'io_uring_setup', 'x32', 'int80']) {
           expect([name, failed(p[name])]).toEqual([name, 'ENOSYS']);
         }
+      });
+
+      test('round 2: no vsock, alg or packet socket (EAFNOSUPPORT), no fanotify (EPERM), an unknown syscall number is ENOSYS, no root-only /proc file, no host path in PID 1\'s command line', () => {
+        const { p } = get();
+        for (const name of ['socket_vsock', 'socket_alg', 'socket_packet']) expect([name, failed(p[name])]).toEqual([name, 'EAFNOSUPPORT']);
+        expect(failed(p.fanotify_init)).toBe('EPERM');
+        expect(failed(p.syscall_unknown)).toBe('ENOSYS');
+        expect(failed(p.read_kpageflags)).toBe('EACCES');
+        expect(failed(p.read_slabinfo)).toBe('EACCES');
+        // Out of the root CLI's command's reach altogether (hidepid, PID 1 not dumpable); otherwise its name alone.
+        if (p.pid1_cmdline.ok) expect(p.pid1_cmdline.value).toEqual(['sandbox-init']);
+        else expect(['ENOENT', 'EPERM']).toContain(p.pid1_cmdline.errno);
       });
 
       test('descriptors, environment, /tmp and the process status', () => {

@@ -51,7 +51,8 @@ NR = {'umount2': 166, 'mount': 165, 'chroot': 161, 'pivot_root': 155, 'setns': 3
       'request_key': 249, 'init_module': 175, 'finit_module': 313, 'delete_module': 176, 'kexec_load': 246,
       'kexec_file_load': 320, 'reboot': 169, 'swapon': 167, 'swapoff': 168, 'acct': 163, 'open_by_handle_at': 304,
       'iopl': 172, 'ioperm': 173, 'syslog': 103, 'vhangup': 153, 'lookup_dcookie': 212, 'quotactl': 179, 'uselib': 134,
-      'move_mount': 429, 'fsconfig': 431, 'fsmount': 432, 'fspick': 433, 'mount_setattr': 442, 'quotactl_fd': 443}
+      'move_mount': 429, 'fsconfig': 431, 'fsmount': 432, 'fspick': 433, 'mount_setattr': 442, 'quotactl_fd': 443,
+      'fanotify_init': 300, 'unknown': 1000}
 WA = os.O_WRONLY | os.O_APPEND
 CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL
 
@@ -388,5 +389,26 @@ def tiocsti():
         os.close(master)
         os.close(slave)
 attempt('tiocsti', tiocsti)
+
+# Round 2 (docs/security-model.md): socket families no network namespace covers, a side channel on
+# the shared /etc and /usr, a syscall number newer than any table, root-only global /proc files,
+# and what PID 1's command line shows.
+def sock(family, typ):
+    socket.socket(family, typ).close()
+    return 'created'
+attempt('socket_vsock', lambda: sock(40, socket.SOCK_STREAM))
+attempt('socket_alg', lambda: sock(38, socket.SOCK_SEQPACKET))
+attempt('socket_packet', lambda: sock(17, socket.SOCK_DGRAM))
+attempt('fanotify_init', lambda: in_child(lambda: sys_('fanotify_init', 0, 0)))
+attempt('syscall_unknown', lambda: sys_('unknown'))
+def first_bytes(path):
+    with open(path, 'rb') as f:
+        return len(f.read(8))
+attempt('read_kpageflags', lambda: first_bytes('/proc/kpageflags'))
+attempt('read_slabinfo', lambda: first_bytes('/proc/slabinfo'))
+def pid1_cmdline():
+    with open('/proc/1/cmdline', 'rb') as f:
+        return [a.decode() for a in f.read().split(b'\0') if a]
+attempt('pid1_cmdline', pid1_cmdline)
 print(json.dumps(out))
 `;
