@@ -3,7 +3,8 @@
 // ceiling and spelling rules. Callers: this process as a root worker, the root CLI (host uid 0,
 // where PID 1's watchdog counts processes) and a worker process run as nobody. Under a non-root
 // test user, the unprivileged worker is that user, and what needs a root caller is skipped.
-import { statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { runSandboxed, SandboxPolicyError, type Backend, type RunResult } from '../../sandbox';
 import { cgroupSupport } from '../../sandbox/contain/cgroup';
@@ -285,4 +286,38 @@ describe('the applied limits, and the rules for asking', () => {
       expect(r.stderr).toMatch(/^temporal-sandbox: --limit '.*': write /);
     },
   );
+});
+
+describe("the host's shared tables", () => {
+  test('the defaults hold at most 1/8 of the host file table (processes x open files), and a run meets EMFILE at its own limit', async () => {
+    const fileMax = Number(readFileSync('/proc/sys/fs/file-max', 'utf8'));
+    const script = 'import os\nfds = []\ntry:\n    while True: fds.append(os.eventfd(0))\nexcept OSError as e:\n    print(e.errno, len(fds))';
+    const r = await runSandboxed({ command: [VIEW_PYTHON, '-c', script] });
+    const { processes, openFiles } = r.policy.limits;
+    expect(processes.value * openFiles.value).toBeLessThanOrEqual(fileMax / 8);
+    // EMFILE (24) a few short of the limit (stdin, stdout, stderr are open): the run's own failure.
+    expect(r.stdout).toBe(`24 ${openFiles.value - 3}\n`);
+  });
+
+  test('a run that cannot start for want of descriptors fails with a clear error, and leaves no work dir', async () => {
+    // A worker process at its own descriptor limit: spawn cannot make the sandbox's pipes.
+    const script = `
+      const fs = require('fs'), path = require('path');
+      const { runSandboxed } = require(${JSON.stringify(path.resolve(__dirname, '..', '..', 'sandbox'))});
+      const { lifeDir } = require(${JSON.stringify(path.resolve(__dirname, '..', '..', 'sandbox', 'contain', 'work-root'))});
+      (async () => {
+        await runSandboxed({ command: ['true'] });
+        const held = [];
+        try { for (;;) held.push(fs.openSync('/dev/null', 'r')); } catch {}
+        for (let i = 0; i < 3; i++) fs.closeSync(held.pop());
+        let error = null;
+        try { await runSandboxed({ command: ['true'] }); } catch (e) { error = e.constructor.name + ': ' + e.message; }
+        console.log(JSON.stringify({ error, left: fs.readdirSync(lifeDir()).filter((n) => n.startsWith('run-')) }));
+        process.exit(0);
+      })();`;
+    const out = execFileSync('sh', ['-c', `ulimit -n 64; exec "${process.execPath}" -e "$0"`, script], { encoding: 'utf8', timeout: 30_000 });
+    const { error, left } = JSON.parse(out);
+    expect(error).toMatch(/^SandboxBackendError: cannot start the bubblewrap sandbox: .*out of file descriptors/);
+    expect(left).toEqual([]);
+  });
 });
