@@ -3,6 +3,8 @@
 // allow gets its synthetic address (A) and no IPv6 answer (AAAA: NODATA, so clients use the A
 // at once); a refused name gets NXDOMAIN and one denied record (proxy 'dns'); every other type
 // gets NODATA for an allowed name. The name is resolved for real only when the command connects.
+// What it holds is bounded whatever the command asks: refused names (refused-names.ts),
+// synthetic names (synthetic.ts), and questions answered per second (query-rate.ts).
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { canonicalizeHost, decideName, isHostProblem } from '../policy';
@@ -10,6 +12,8 @@ import { recordDenied, startAttempt } from '../proxy/attempt';
 import type { ProxyContext } from '../proxy/context';
 import { ConnectionTracker, makeProxyServer, noop, type ProxyServer } from '../proxy/server';
 import { buildResponse, CLASS_IN, parseQuery, RCODE, TYPE_A } from './message';
+import { QueryRate } from './query-rate';
+import { RefusedNames } from './refused-names';
 import { ipv4Bytes } from './synthetic';
 
 /** Seconds a client may cache an answer: the mapping holds for the whole run anyway. */
@@ -21,13 +25,27 @@ const TCP_IDLE_MS = 10_000;
 export type DnsStub = {
   /** Takes the UDP socket made inside the namespace. */
   adoptUdp(handle: object): void;
+  /** Answers on a bound UDP socket: the one adoptUdp makes of sandbox-init's, or a test's. */
+  serveUdp(socket: dgram.Socket): void;
   tcp: ProxyServer;
+  /** Questions left unanswered past the rate bound, UDP and TCP together. */
+  readonly droppedQueries: number;
   close(): Promise<void>;
 };
 
-export function createDnsStub(ctx: ProxyContext): DnsStub {
-  const refused = new Set<string>();
-  const answer = (msg: Buffer): Buffer => answerQuery(ctx, refused, msg);
+export function createDnsStub(ctx: ProxyContext, rate = new QueryRate()): DnsStub {
+  const refused = new RefusedNames();
+  let droppedQueries = 0;
+  // Past the rate bound a question gets no answer at all, as from an overloaded resolver, rather
+  // than REFUSED. A flood then costs no reply to build and send. And the client waits out its
+  // resolver's timeout (2 s, the view's resolv.conf) before it fails or asks again, so a command
+  // past the bound is slowed to what the bound allows; REFUSED would fail its lookup at once and
+  // let a client that retries on failure spin.
+  const answer = (msg: Buffer): Buffer | null => {
+    if (rate.admit()) return answerQuery(ctx, refused, msg);
+    droppedQueries++;
+    return null;
+  };
   let udp: dgram.Socket | null = null;
   const tracker = new ConnectionTracker(64);
   const server = net.createServer((socket) => {
@@ -35,17 +53,25 @@ export function createDnsStub(ctx: ProxyContext): DnsStub {
     else socket.destroy();
   });
   const tcp = makeProxyServer(server, tracker);
+  const serveUdp = (socket: dgram.Socket): void => {
+    udp = socket;
+    socket.on('error', noop);
+    socket.on('message', (msg, peer) => {
+      const reply = answer(msg);
+      if (reply) socket.send(reply, peer.port, peer.address, noop);
+    });
+  };
   return {
     adoptUdp: (handle) => {
-      udp = dgram.createSocket('udp4');
-      udp.on('error', noop);
-      udp.on('message', (msg, peer) => {
-        const reply = answer(msg);
-        udp?.send(reply, peer.port, peer.address, noop);
-      });
-      udp.bind(handle as never);
+      const socket = dgram.createSocket('udp4');
+      serveUdp(socket);
+      socket.bind(handle as never);
     },
+    serveUdp,
     tcp,
+    get droppedQueries() {
+      return droppedQueries;
+    },
     close: async () => {
       const u = udp;
       udp = null;
@@ -54,8 +80,11 @@ export function createDnsStub(ctx: ProxyContext): DnsStub {
   };
 }
 
-/** One question in, its answer out; a refused name is recorded the first time it is asked. */
-export function answerQuery(ctx: ProxyContext, refused: Set<string>, msg: Buffer): Buffer {
+/**
+ * One question in, its answer out. A refused name is recorded the first time it is asked, while
+ * the run's record log has room; past that, it is counted as dropped there (RefusedNames).
+ */
+export function answerQuery(ctx: ProxyContext, refused: RefusedNames, msg: Buffer): Buffer {
   const parsed = parseQuery(msg);
   if (!parsed.ok) return buildResponse({ id: parsed.id }, parsed.rcode);
   const q = parsed.question;
@@ -65,23 +94,28 @@ export function answerQuery(ctx: ProxyContext, refused: Set<string>, msg: Buffer
   const name = isHostProblem(c) ? q.name : c.host;
   const d = decideName(ctx.policy, q.name);
   if (!d.allowed) {
-    if (!refused.has(name)) {
-      refused.add(name);
-      recordDenied(ctx, startAttempt('dns', name, 53), { reason: d.reason, rule: d.rule, message: `${d.message}: the stub DNS answered NXDOMAIN` });
-    }
+    refused.refuse(name, () =>
+      recordDenied(ctx, startAttempt('dns', name, 53), { reason: d.reason, rule: d.rule, message: `${d.message}: the stub DNS answered NXDOMAIN` }));
     return buildResponse(q, RCODE.nxDomain);
   }
   if (q.type !== TYPE_A) return buildResponse(q, RCODE.noError); // NODATA: AAAA and the rest
   const address = ctx.names.addressFor(name);
-  if (address === null) return buildResponse(q, RCODE.servFail); // 131,070 names in one run
+  if (address === null) return buildResponse(q, RCODE.servFail); // the synthetic range is used up
   return buildResponse(q, RCODE.noError, [{ type: TYPE_A, ttl: TTL, data: ipv4Bytes(address) }]);
 }
 
-/** DNS over TCP: messages framed by a two-byte length, answered in order, the connection bounded. */
-function serveTcp(socket: net.Socket, answer: (msg: Buffer) => Buffer): void {
+/**
+ * DNS over TCP: messages framed by a two-byte length, answered in order, the connection bounded.
+ * A question past the rate bound ends the connection, after the answers before it: the client
+ * would otherwise wait on its answer until its timeout. What it sends after that is read and
+ * discarded (unread bytes at close would reset the connection and could lose those answers).
+ */
+function serveTcp(socket: net.Socket, answer: (msg: Buffer) => Buffer | null): void {
   let buf: Buffer = Buffer.alloc(0);
+  let ended = false;
   socket.setTimeout(TCP_IDLE_MS, () => socket.destroy());
   socket.on('data', (chunk: Buffer) => {
+    if (ended) return;
     buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
     while (buf.length >= 2) {
       const len = buf.readUInt16BE(0);
@@ -91,6 +125,12 @@ function serveTcp(socket: net.Socket, answer: (msg: Buffer) => Buffer): void {
       }
       if (buf.length < 2 + len) break;
       const reply = answer(buf.subarray(2, 2 + len));
+      if (!reply) {
+        ended = true;
+        buf = Buffer.alloc(0);
+        socket.end();
+        return;
+      }
       buf = buf.subarray(2 + len);
       const framed = Buffer.alloc(2 + reply.length);
       framed.writeUInt16BE(reply.length, 0);

@@ -34,8 +34,9 @@ export function shownTarget(a: Attempt): string {
   return printable(formatHostPort(a.host, a.port));
 }
 
-export function recordDenied(ctx: ProxyContext, a: Attempt, r: Omit<Refusal, 'code'>): void {
-  ctx.log.addDenied({
+/** Whether the log kept the record (false: it was full, and counted it as dropped). */
+export function recordDenied(ctx: ProxyContext, a: Attempt, r: Omit<Refusal, 'code'>): boolean {
+  return ctx.log.addDenied({
     at: a.at, proxy: a.proxy, host: a.host, port: a.port,
     ...(r.address !== undefined && { address: r.address }),
     reason: r.reason,

@@ -16,12 +16,14 @@ export class RecordLog {
 
   constructor(private readonly maxPerList = 1000) {}
 
-  addAllowed(record: AllowedRecord): void {
-    this.add(this.allowed, 'allowed', record);
+  /** Whether the record was kept (false: the list is full and it was counted as dropped). */
+  addAllowed(record: AllowedRecord): boolean {
+    return this.add(this.allowed, 'allowed', record);
   }
 
-  addDenied(record: DeniedRecord): void {
-    this.add(this.denied, 'denied', record);
+  /** Whether the record was kept (false: the list is full and it was counted as dropped). */
+  addDenied(record: DeniedRecord): boolean {
+    return this.add(this.denied, 'denied', record);
   }
 
   snapshot(): RecordSnapshot {
@@ -32,9 +34,13 @@ export class RecordLog {
     };
   }
 
-  private add<T>(list: T[], kind: 'allowed' | 'denied', record: T): void {
+  private add<T>(list: T[], kind: 'allowed' | 'denied', record: T): boolean {
     // Keep the first ones: the earliest refusals are usually the ones that explain a failure.
-    if (list.length < this.maxPerList) list.push(record);
-    else this.dropped[kind]++;
+    if (list.length < this.maxPerList) {
+      list.push(record);
+      return true;
+    }
+    this.dropped[kind]++;
+    return false;
   }
 }
