@@ -17,6 +17,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const result = await runFromShell(parsed.options, parsed.json);
+  warnUnappliedLimits(result);
   const refusedByPolicy = policyRefusals(result.denied).length;
   if (parsed.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else summarize(result);
@@ -46,6 +47,13 @@ export async function runFromShell(options: RunOptions, json: boolean): Promise<
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+/** A limit nothing applied (backend none) is said on stderr, whatever the output mode: never silent. */
+function warnUnappliedLimits(result: RunResult): void {
+  for (const [name, applied] of Object.entries(result.policy.limits)) {
+    if (applied.by === 'none') process.stderr.write(`temporal-sandbox: warning: the ${name} limit was not applied: ${applied.note ?? 'nothing enforces it here'}\n`);
   }
 }
 

@@ -154,3 +154,10 @@ describe('nothing the host runs is writable from inside (docs/security-model.md)
     expect(r.stderr).toMatch(/the work dir ".*\/build" goes through a symlink: name the directory itself \(\/root\)/);
   });
 });
+
+test('a limit nothing applies (backend none) is said on stderr, never silent', async () => {
+  const r = await runCli(['run', '--backend', 'none', '--network', 'open', '--json', '--', 'true']);
+  expect(r.code).toBe(0);
+  expect(parseJson(r).policy.limits.tmpBytes.by).toBe('none');
+  expect(r.stderr).toContain('temporal-sandbox: warning: the tmpBytes limit was not applied: backend none: the command uses the host /tmp\n');
+});
