@@ -1,8 +1,8 @@
 // The shapes of a run's result (docs/results.md). Pure: the workflow bundle loads this file.
-import type { LimitName } from './policy/limits';
+import type { Backend, LimitName } from './vocabulary';
 
 export type NetworkMode = 'blocked' | 'allowlist' | 'open';
-export type Backend = 'bubblewrap' | 'userns' | 'none';
+export type { Backend } from './vocabulary';
 
 export type RefusalReason =
   | 'denylisted'

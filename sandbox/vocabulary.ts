@@ -2,9 +2,21 @@
 // timeout must be. The CLI, the workflow side and the worker all check with these, so a mistake
 // gets the same error wherever it is made. Pure: the workflow bundle loads this file.
 import { SandboxInputError, SandboxPolicyError } from './errors';
-import { printable } from './policy/host';
-import type { Backend } from './types';
 
+/** Text made safe for a one-line message: control characters and line breaks escaped. */
+export function printable(text: string): string {
+  return String(text).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) => {
+    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+    return named[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** The limits a ceiling may set (docs/policy.md, "Limits"); sandbox/policy/limits.ts says how. */
+export const LIMIT_NAMES = ['processes', 'memoryBytes', 'fileSizeBytes', 'openFiles', 'cpuSeconds', 'tmpBytes'] as const;
+export type LimitName = (typeof LIMIT_NAMES)[number];
+
+/** The ways a run is contained (docs/mechanism.md, "Backends"). */
+export type Backend = 'bubblewrap' | 'userns' | 'none';
 export const BACKENDS: readonly Backend[] = ['bubblewrap', 'userns', 'none'];
 export const DEFAULT_BACKEND: Backend = 'bubblewrap';
 /** What a worker allows unless its ceiling lists backends: 'none' contains nothing. */

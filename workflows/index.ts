@@ -13,7 +13,8 @@ export type {
   BackendFailureDetails, CommandFailureDetails, PolicyFailureDetails, SandboxFailure, SandboxFailureType, SessionLostDetails,
 } from '../common/failures';
 export { PYPI_HOSTS, CLOUD_METADATA_DENY } from '../sandbox/policy/presets';
-export type { Limits, LimitName } from '../sandbox/policy/limits';
+export type { Limits } from '../sandbox/policy/limits';
+export type { LimitName } from '../sandbox/vocabulary';
 export type {
   AllowedRecord, AppliedLimit, Backend, Backstops, ConnectionRecord, DeniedRecord, EffectivePolicy, FilesystemView, NetworkMode, RunResult, Termination,
 } from '../sandbox/types';

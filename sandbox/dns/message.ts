@@ -86,3 +86,8 @@ export function buildResponse(q: Question | { id: number; recursionDesired?: boo
   }
   return Buffer.concat(parts);
 }
+
+/** 4 bytes of an IPv4 dotted quad, for an A record. */
+export function ipv4Bytes(address: string): Buffer {
+  return Buffer.from(address.split('.').map(Number));
+}

@@ -11,10 +11,9 @@ import { canonicalizeHost, decideName, isHostProblem } from '../policy';
 import { recordDenied, startAttempt } from '../proxy/attempt';
 import type { ProxyContext } from '../proxy/context';
 import { ConnectionTracker, makeProxyServer, noop, type ProxyServer } from '../proxy/server';
-import { buildResponse, CLASS_IN, parseQuery, RCODE, TYPE_A } from './message';
+import { buildResponse, CLASS_IN, ipv4Bytes, parseQuery, RCODE, TYPE_A } from './message';
 import { QueryRate } from './query-rate';
 import { RefusedNames } from './refused-names';
-import { ipv4Bytes } from './synthetic';
 
 /** Seconds a client may cache an answer: the mapping holds for the whole run anyway. */
 const TTL = 60;

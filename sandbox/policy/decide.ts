@@ -6,7 +6,8 @@ import { formatHostPort, splitHostPort } from './authority';
 import type { CompiledPolicy } from './ceiling';
 import { addressEntryContains, entryMatchesName, parseAddress } from './entry';
 import type { Entry } from './entry';
-import { canonicalizeHost, isHostProblem, printable } from './host';
+import { canonicalizeHost, isHostProblem } from './host';
+import { printable } from '../vocabulary';
 import type { HostKind } from './host';
 import { internalRangeOf } from './internal';
 

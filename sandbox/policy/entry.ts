@@ -4,7 +4,8 @@ import ipaddr from 'ipaddr.js';
 import type { IPv4, IPv6 } from 'ipaddr.js';
 import { SandboxPolicyError } from '../errors';
 import { formatHostPort, parsePort } from './authority';
-import { canonicalizeHost, isHostProblem, printable } from './host';
+import { canonicalizeHost, isHostProblem } from './host';
+import { printable } from '../vocabulary';
 import type { CanonicalHost } from './host';
 import { PRESETS } from './presets';
 

@@ -138,10 +138,3 @@ function canonicalizeIPv6(raw: string): CanonicalHost | HostProblem {
   return { kind: 'ipv6', host: text };
 }
 
-/** Text made safe for a one-line message: control characters and line breaks escaped. */
-export function printable(text: string): string {
-  return String(text).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) => {
-    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-    return named[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  });
-}

@@ -1,10 +1,10 @@
 // Resource limits of a run (docs/policy.md, "Limits"): their names, defaults and spellings, and
 // the rule that a session may ask for at most what the worker allows. Pure (the workflow checks).
 import { SandboxPolicyError } from '../errors';
-import { printable } from './host';
+import { printable } from '../vocabulary';
 
-export const LIMIT_NAMES = ['processes', 'memoryBytes', 'fileSizeBytes', 'openFiles', 'cpuSeconds', 'tmpBytes'] as const;
-export type LimitName = (typeof LIMIT_NAMES)[number];
+import { LIMIT_NAMES, type LimitName } from '../vocabulary';
+
 export type Limits = Record<LimitName, number>;
 
 const GiB = 1024 ** 3;

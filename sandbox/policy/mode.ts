@@ -2,7 +2,7 @@
 import { SandboxPolicyError } from '../errors';
 import type { NetworkMode } from '../types';
 import { NETWORK_MODES } from './ceiling';
-import { printable } from './host';
+import { printable } from '../vocabulary';
 
 export const rank = (m: NetworkMode): number => NETWORK_MODES.indexOf(m);
 

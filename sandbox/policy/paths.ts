@@ -2,7 +2,7 @@
 // "Filesystem"). Pure: the workflow checks spelling and narrowing before anything is scheduled;
 // whether a path exists (and has no symlink on it) is checked by the worker, which can look.
 import { SandboxPolicyError } from '../errors';
-import { printable } from './host';
+import { printable } from '../vocabulary';
 
 /** Never added to a view: the root itself, and the kernel's own filesystems (the view has fresh ones). */
 export const FORBIDDEN_PATHS: readonly string[] = ['/', '/proc', '/sys', '/dev'];

@@ -1,6 +1,6 @@
 // A bring-your-own proxy URL (docs/policy.md, "Bring your own proxy"): one scheme, a host, no path.
 import { SandboxPolicyError } from '../errors';
-import { printable } from './host';
+import { printable } from '../vocabulary';
 
 export function checkProxyUrl(value: unknown, setting: string, scheme: 'http:' | 'socks5h:'): void {
   const example = scheme === 'http:' ? 'http://proxy.example:3128' : 'socks5h://proxy.example:1080';

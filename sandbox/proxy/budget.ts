@@ -4,13 +4,12 @@
 // (README, Security, "Limits"). It lives in the run's ProxyContext, which both proxies share.
 
 import type * as net from 'node:net';
-import type { ProxyLimits } from './context';
 
 export class RunBudget {
   private upstreams = 0;
   private buffered = 0;
 
-  constructor(private readonly limits: Pick<ProxyLimits, 'maxUpstreams' | 'maxBufferedBytes'>) {}
+  constructor(private readonly limits: { maxUpstreams: number; maxBufferedBytes: number }) {}
 
   /** Open upstream sockets (dialing or connected). */
   get liveUpstreams(): number {

@@ -5,7 +5,7 @@ import type { CompiledPolicy } from '../policy';
 import type { StaticAnswers } from '../policy';
 import { RunBudget } from './budget';
 import { RecordLog } from './records';
-import { SyntheticNames } from '../dns/synthetic';
+import { SyntheticNames } from './synthetic-names';
 import type { TunnelRelay } from './relay-port';
 import { createResolver, type Resolve } from './resolver';
 

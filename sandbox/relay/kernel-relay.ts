@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type * as net from 'node:net';
 import { sendDetached, stopReading } from '../node-internals';
-import { helperPath } from '../run/helper-path';
+import { helperPath } from '../helper-path';
 import type { RelayedTunnel, RelayEnd, RelayRequest, TunnelRelay } from '../proxy/relay-port';
 import type { ConnectionEnd } from '../types';
 

@@ -5,7 +5,7 @@ import { SandboxBackendError } from '../errors';
 import type { Backend } from '../types';
 import type { HostIdentity } from '../contain/identity';
 import type { LandlockRule, ViewOp } from '../contain/view';
-import { helperPath } from './helper-path';
+import { helperPath } from '../helper-path';
 import { which } from './which';
 
 export type Launch = {

@@ -4,7 +4,7 @@
 import { createDnsStub } from '../dns/stub';
 import type { ProxyContext } from '../proxy';
 import { createTransparentProxy } from '../proxy/transparent-proxy';
-import type { Listener } from './egress';
+import type { Listener } from './listener';
 
 export function createCapture(ctx: ProxyContext): { listeners: Record<string, Listener>; close(): Promise<void> } {
   const proxy = createTransparentProxy(ctx);

@@ -7,6 +7,7 @@ import type { CompiledPolicy, StaticAnswers } from '../policy';
 import { createProxyPair, makeProxyContext, RecordLog, startProxyPair, type ProxyLimits } from '../proxy';
 import { createBridge } from './bridge';
 import { createCapture } from './capture';
+import type { Listener } from './listener';
 import { kernelRelay } from '../relay/kernel-relay';
 import type { ProxyUrls } from './env';
 import { HTTP_PORT_INSIDE, SOCKS_PORT_INSIDE, type RunPlan } from './plan';
@@ -25,8 +26,6 @@ export type Egress = {
   close(): Promise<void>;
 };
 
-/** What adopts a socket from inside: a TCP server, or the stub DNS's UDP socket. */
-export type Listener = { adopt(handle: object): void; close(): unknown };
 const tcp = (l: { server: net.Server; close(): unknown }): Listener => ({ adopt: (h) => l.server.listen(h), close: () => l.close() });
 
 export async function startEgress(

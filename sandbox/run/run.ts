@@ -1,6 +1,6 @@
 // One sandboxed run: policy -> plan -> egress -> a prepared sandbox -> command -> result.
 import { performance } from 'node:perf_hooks';
-import { appliedPolicy } from '../contain/applied-policy';
+import { appliedPolicy } from './applied-policy';
 import { fitFileTable } from '../contain/file-table';
 import { canSwitchIdentity, type IdAllocator } from '../contain/identity';
 import { checkHostPaths, checkWorkdir } from '../contain/workdir';

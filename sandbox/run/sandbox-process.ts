@@ -2,7 +2,7 @@
 // it (sandbox-init --spec-fd): the same path serves a cold start and a warm one from the pool.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
-import { helperFd } from './helper-path';
+import { helperFd } from '../helper-path';
 import { launchFor, type LaunchPlan } from './backends';
 
 /** Everything of a launch but the descriptors, which this file owns. */

@@ -1,7 +1,7 @@
 // What a session's file calls and lifetime may be (docs/temporal.md, "Sessions"). Pure: the
 // workflow checks a call with it before anything is scheduled, and the worker checks again.
 import { SandboxInputError } from '../errors';
-import { printable } from '../policy/host';
+import { printable } from '../vocabulary';
 
 /** Where a session's work dir appears inside its runs' view. */
 export const SESSION_WORKDIR = '/workspace';

@@ -9,7 +9,7 @@ import { makeFreshWorkdir, type FreshWorkdir } from '../contain/workdir';
 import { lifeDir } from '../contain/work-root';
 import { SandboxSessionLost, SandboxSessionsFull } from '../errors';
 import type { SessionCeiling } from '../policy';
-import { printable } from '../policy/host';
+import { printable } from '../vocabulary';
 import type { RunOptions } from '../run/options';
 import type { SandboxRunner } from '../run/runner';
 import type { RunResult } from '../types';

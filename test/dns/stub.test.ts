@@ -11,7 +11,7 @@ import { answerQuery, createDnsStub } from '../../sandbox/dns/stub';
 import { buildResponse, parseQuery, RCODE, TYPE_A, TYPE_AAAA } from '../../sandbox/dns/message';
 import { DNS_BURST, DNS_RATE_PER_SECOND, QueryRate } from '../../sandbox/dns/query-rate';
 import { RECENTLY_DROPPED_NAMES, RefusedNames } from '../../sandbox/dns/refused-names';
-import { SYNTHETIC_NAMES, SyntheticNames } from '../../sandbox/dns/synthetic';
+import { SYNTHETIC_NAMES, SyntheticNames } from '../../sandbox/proxy/synthetic-names';
 import { compilePolicy, type SessionCeiling } from '../../sandbox/policy';
 import { makeProxyContext } from '../../sandbox/proxy';
 

@@ -3,7 +3,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { findHelper, helperLocations, helperPath } from '../../sandbox/run/helper-path';
+import { findHelper, helperLocations, helperPath } from '../../sandbox/helper-path';
 
 let root: string;
 beforeEach(() => {

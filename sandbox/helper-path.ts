@@ -1,6 +1,6 @@
 import { accessSync, constants, openSync } from 'node:fs';
 import * as path from 'node:path';
-import { SandboxBackendError } from '../errors';
+import { SandboxBackendError } from './errors';
 
 /** The machines the package ships a static helper for, as process.arch names them. */
 const PREBUILT_ARCHES: readonly string[] = ['x64', 'arm64'];
@@ -37,7 +37,7 @@ function executable(file: string): boolean {
 }
 
 // dist/sandbox/run/ -> the package's root.
-const ROOT = path.resolve(__dirname, '..', '..', '..');
+const ROOT = path.resolve(__dirname, '..', '..'); // dist/sandbox -> the package
 
 let found: string | null = null;
 let fd: number | null = null;

@@ -1,13 +1,13 @@
 // The policy as a run applied it, for its result: the network part as compiled, plus the view,
 // the limits and the kernel backstops as they were on this worker (docs/results.md).
 import type { CompiledPolicy } from '../policy';
-import type { PreparedSandbox } from '../run/prepare';
-import type { ReportedReady } from '../run/sandbox-process';
+import type { PreparedSandbox } from './prepare';
+import type { ReportedReady } from './sandbox-process';
 import type { Backend, EffectivePolicy } from '../types';
-import { SYNTHETIC_RANGE } from '../dns/synthetic';
-import { appliedLimits } from './applied-limits';
-import { cgroupSupport } from './cgroup';
-import { stubResolverPlace } from './view';
+import { SYNTHETIC_RANGE } from '../proxy/synthetic-names';
+import { appliedLimits } from '../contain/applied-limits';
+import { cgroupSupport } from '../contain/cgroup';
+import { stubResolverPlace } from '../contain/view';
 
 export function appliedPolicy(
   policy: CompiledPolicy,

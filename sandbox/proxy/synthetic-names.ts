@@ -56,8 +56,3 @@ function offsetOf(address: string): number | null {
 function dottedQuad(n: number): string {
   return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
-
-/** 4 bytes of an IPv4 dotted quad, for an A record. */
-export function ipv4Bytes(address: string): Buffer {
-  return Buffer.from(address.split('.').map(Number));
-}
