@@ -4,8 +4,9 @@
 export class SandboxError extends Error {
   /** Stable machine-readable kind, also used as the Temporal failure type. */
   readonly type: string = 'SandboxError';
-  constructor(message: string) {
-    super(message);
+  /** `cause`: the error this one explains (a spawn's, a file system's), kept whole. */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = new.target.name;
   }
 }
@@ -36,8 +37,8 @@ export class SandboxInputError extends SandboxError {
 export class SandboxBackendError extends SandboxError {
   readonly type = 'SandboxBackendError';
   readonly backend: string;
-  constructor(backend: string, message: string) {
-    super(message);
+  constructor(backend: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.backend = backend;
   }
 }

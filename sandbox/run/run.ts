@@ -135,7 +135,7 @@ export async function runWith(options: RunOptions, shared: RunnerShare): Promise
       });
       proc.on('error', (err) => {
         cleanup();
-        reject(new SandboxBackendError(backend, `cannot start the ${backend} sandbox: ${err.message}`));
+        reject(new SandboxBackendError(backend, `cannot start the ${backend} sandbox: ${err.message}`, { cause: err }));
       });
       proc.on('close', (code, signal) => {
         cleanup();

@@ -119,12 +119,12 @@ function openAt(dir: number, name: string, flags: number, shown: string, mode?: 
 }
 
 function describe(err: unknown, shown: string, op: string): Error {
-  if (err instanceof SandboxInputError) return new SandboxInputError(err.message.startsWith(op) ? err.message : `${op} ${err.message}`);
+  if (err instanceof SandboxInputError) return new SandboxInputError(err.message.startsWith(op) ? err.message : `${op} ${err.message}`, { cause: err });
   const e = err as NodeJS.ErrnoException;
-  if (e.code === 'ENOENT') return new SandboxInputError(`${op} ${shown}: no such file in the session's work dir`);
-  if (e.code === 'EISDIR') return new SandboxInputError(`${op} ${shown}: is a directory`);
-  if (e.code === 'EACCES' || e.code === 'EPERM') return new SandboxInputError(`${op} ${shown}: permission denied (the command changed its permissions)`);
-  if (e.code === 'ENOSPC' || e.code === 'EDQUOT') return new SandboxInputError(`${op} ${shown}: no space left for it on the worker`);
+  if (e.code === 'ENOENT') return new SandboxInputError(`${op} ${shown}: no such file in the session's work dir`, { cause: e });
+  if (e.code === 'EISDIR') return new SandboxInputError(`${op} ${shown}: is a directory`, { cause: e });
+  if (e.code === 'EACCES' || e.code === 'EPERM') return new SandboxInputError(`${op} ${shown}: permission denied (the command changed its permissions)`, { cause: e });
+  if (e.code === 'ENOSPC' || e.code === 'EDQUOT') return new SandboxInputError(`${op} ${shown}: no space left for it on the worker`, { cause: e });
   return e;
 }
 
