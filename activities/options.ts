@@ -10,7 +10,7 @@ import { SandboxInputError } from '../sandbox/errors';
 export type SandboxWorkerOptions = WorkerCeiling & {
   /** Static answers for the proxies' resolver, consulted before DNS: { name: address | addresses }. */
   resolveStatic?: StaticAnswersInput;
-  /** Limits of every run's proxies (README, "Limits"). */
+  /** Limits of every run's proxies (docs/mechanism.md, "The proxies' own limits"). */
   proxyLimits?: Partial<ProxyLimits>;
   /** Connection records kept per list (allowed, denied) in a result; default 1000. */
   maxRecords?: number;

@@ -1,5 +1,5 @@
-// Prints the bypass catalogue (test/hardening/catalogue.ts) as the markdown table of the README's
-// security section. `node dist/scripts/catalogue-table.js`; a test keeps the README equal to it.
+// Prints the bypass catalogue (test/hardening/catalogue.ts) as the markdown table of
+// docs/catalogue.md. `node dist/scripts/catalogue-table.js`; a test keeps that page equal to it.
 import { CATALOGUE, entryPointsOf, expectedText } from '../test/hardening/catalogue';
 
 /** Table cells stay one line and never break the table: control characters escaped, pipes too. */

@@ -40,7 +40,7 @@ const V6: Row[] = [
 const parsed4 = V4.map(([label, cidr]) => [label, ipaddr.IPv4.parseCIDR(cidr)] as const);
 const parsed6 = V6.map(([label, cidr]) => [label, ipaddr.IPv6.parseCIDR(cidr)] as const);
 
-/** The table's rows, for the README and the tests. */
+/** The table's rows, for the tests. */
 export const INTERNAL_RANGES: readonly (readonly [string, string])[] = [...V4, ...V6];
 
 /** Why an address is not public ('loopback', 'private', ...), or null for a public address. */

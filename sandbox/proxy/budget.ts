@@ -1,7 +1,7 @@
 // One run's budget, shared by its two proxies: how many upstream sockets may be open at once and
 // how many bytes of pipelined requests may wait for their turn. maxConnections is per proxy and
 // counts clients; this is what one command can take from the worker it shares with other runs
-// (README, Security, "Limits"). It lives in the run's ProxyContext, which both proxies share.
+// (docs/mechanism.md, "The proxies' own limits"). It lives in the run's ProxyContext, which both proxies share.
 
 import type * as net from 'node:net';
 

@@ -2,7 +2,7 @@
 // 'request' for every pipelined request as soon as it has parsed it (and answers them in order);
 // serving each at once would dial one upstream per request, all together, and buffer every answer
 // but the first. Here a request is served once the one before it is over and its own response
-// owns the socket: a connection has at most one upstream (README, Security, "Pipelining").
+// owns the socket: a connection has at most one upstream (docs/mechanism.md, "The proxies' own limits").
 //
 // Requests waiting their turn are charged to the run's budget (maxBufferedBytes). The connection
 // is not paused while they wait: node's parser consumes the socket itself, and a socket paused

@@ -1,7 +1,7 @@
 // The bypass catalogue: every attack shape the proxies and the sandbox must refuse (or must
 // route to exactly one canonical destination), as data. test/hardening/catalogue.test.ts runs
 // each case through every entry point it applies to; scripts/catalogue-table.ts prints the
-// README table from the same data, and a test keeps the two equal.
+// table of docs/catalogue.md from the same data, and a test keeps the two equal.
 //
 // Every allowed destination is on loopback. Refused cases may name other addresses (10.0.0.1,
 // 169.254.169.254, ...) only because the policy of that case cannot allow them: the proxy
@@ -452,7 +452,7 @@ export function outcomeFor(c: Exclude<Case, DecideCase>, via: EntryPoint): Outco
   return c.expect;
 }
 
-/** The expected-outcome column of the README table. */
+/** The expected-outcome column of the table in docs/catalogue.md. */
 export function expectedText(c: Case): string {
   if (c.kind === 'decide') {
     const parts = [];
