@@ -7,6 +7,14 @@ import type { IdRange } from '../sandbox/contain/identity';
 import { SandboxRunner } from '../sandbox/run/runner';
 import { SandboxInputError } from '../sandbox/errors';
 
+/**
+ * How often, at most, a run's heartbeat reaches the server: a running command learns of its
+ * cancellation only in the answer to a heartbeat, and the SDK would otherwise heartbeat at most
+ * every 80% of heartbeatTimeout (24 s by default). Both the plugin's worker and the session
+ * queue's use it.
+ */
+export const HEARTBEAT_THROTTLE = '2 seconds';
+
 export type SandboxWorkerOptions = WorkerCeiling & {
   /** Static answers for the proxies' resolver, consulted before DNS: { name: address | addresses }. */
   resolveStatic?: StaticAnswersInput;

@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { policyRefusals } from '../sandbox/refusals';
 import type { RunResult } from '../sandbox/types';
 import { FailureType, type CommandFailureDetails } from '../common/failures';
+import { lastLineOf } from './progress';
 
 const STDERR_TAIL_BYTES = 4096;
 
@@ -31,7 +32,7 @@ export function failureFor(result: RunResult, command: string[], o: { failOnDeni
     backend: result.backend,
   };
   const ended = describeEnd(result) + (exitedZero ? ', but failOnDenied is set' : '');
-  const lastLine = result.stderr.trim().split('\n').pop()?.slice(0, 200) ?? '';
+  const lastLine = lastLineOf(result.stderr);
   if (refused.length > 0) {
     // A retry cannot change a policy: fail at once, with the refusals in the message.
     // Each record's message names its target and says why (decide()'s words).

@@ -6,7 +6,7 @@ import { SimplePlugin } from '@temporalio/plugin';
 import type { Worker, WorkerOptions } from '@temporalio/worker';
 import { leaveLifeDir } from '../sandbox/contain/work-root';
 import { SessionStore } from '../sandbox/session/store';
-import { checkMaxSessions, makeWorkerRunner, type SandboxWorkerOptions } from './options';
+import { checkMaxSessions, HEARTBEAT_THROTTLE, makeWorkerRunner, type SandboxWorkerOptions } from './options';
 import { createSandboxActivities } from './run';
 import { SessionQueue } from './session-queue';
 import { openSessionActivity, sessionFileActivities, type SessionHost } from './sessions';
@@ -57,6 +57,6 @@ export class SandboxPlugin extends SimplePlugin {
   configureWorker(options: WorkerOptions): WorkerOptions {
     const configured = super.configureWorker(options);
     this.sessions.queue.configure(configured);
-    return { ...configured, maxHeartbeatThrottleInterval: configured.maxHeartbeatThrottleInterval ?? '2 seconds' };
+    return { ...configured, maxHeartbeatThrottleInterval: configured.maxHeartbeatThrottleInterval ?? HEARTBEAT_THROTTLE };
   }
 }

@@ -6,6 +6,12 @@ import type { RunProgress } from '../common/request';
 const LAST_LINE_CHARS = 200;
 const TAIL_CHARS = 4096;
 
+/** The last non-blank line of some output, cut to 200 characters: for heartbeats and messages. */
+export function lastLineOf(text: string): string {
+  const lines = text.split(/\r?\n|\r/).filter((l) => l.trim() !== '');
+  return (lines[lines.length - 1] ?? '').slice(0, LAST_LINE_CHARS);
+}
+
 export class ProgressTracker {
   private readonly started = Date.now();
   private stdoutBytes = 0;
@@ -21,12 +27,11 @@ export class ProgressTracker {
   };
 
   snapshot(): RunProgress {
-    const lines = this.tail.split(/\r?\n|\r/).filter((l) => l.trim() !== '');
     return {
       elapsedMs: Date.now() - this.started,
       stdoutBytes: this.stdoutBytes,
       stderrBytes: this.stderrBytes,
-      lastLine: (lines[lines.length - 1] ?? '').slice(0, LAST_LINE_CHARS),
+      lastLine: lastLineOf(this.tail),
     };
   }
 }

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
+import { HEARTBEAT_THROTTLE } from './options';
 
 /** What the session queue's Worker shares with the worker it serves. */
 type Base = Pick<WorkerOptions, 'connection' | 'namespace' | 'taskQueue' | 'dataConverter' | 'identity'> & {
@@ -67,7 +68,7 @@ export class SessionQueue {
       taskQueue: name,
       activities: this.activities,
       // As on the worker the plugin configures: a cancelled run learns of it within seconds.
-      maxHeartbeatThrottleInterval: '2 seconds',
+      maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
       // The SDK refuses an option given as undefined: pass only what the worker set.
       ...(base.namespace !== undefined && { namespace: base.namespace }),
       ...(base.identity !== undefined && { identity: base.identity }),

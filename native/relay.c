@@ -333,7 +333,7 @@ static int hex_field(const char *line, const char *key, struct dir *d) {
 
 static void start(const char *line, int client) {
   struct tunnel *t = xcalloc(1, sizeof *t);
-  long long id, idle = 300000, conn = 10000, port = 0;
+  long long id, idle = 0, conn = 0, port = 0;
   if (ipc_number(line, "rid", 1, LLONG_MAX, &id) != 1) die("relay: a handover without its id: %.200s", line);
   t->id = id;
   t->fd[0] = client;
@@ -341,7 +341,9 @@ static void start(const char *line, int client) {
   for (int k = 0; k < 2; k++) t->d[k].pipe[0] = t->d[k].pipe[1] = -1;
   t->ends[0] = (struct end){t, 0};
   t->ends[1] = (struct end){t, 1};
-  int bad = ipc_number(line, "ridle", 0, LLONG_MAX / 2, &idle) < 0 || ipc_number(line, "rconn", 0, LLONG_MAX / 2, &conn) < 0 ||
+  /* Every field is the worker's to give (its limits are the proxies', docs/mechanism.md): none
+   * has a default of its own here. */
+  int bad = ipc_number(line, "ridle", 0, LLONG_MAX / 2, &idle) != 1 || ipc_number(line, "rconn", 1, LLONG_MAX / 2, &conn) != 1 ||
             ipc_number(line, "rport", 1, 65535, &port) != 1 || hex_field(line, "rreply", &t->d[1]) < 0 ||
             hex_field(line, "rhead", &t->d[0]) < 0;
   t->idle_ms = idle;

@@ -11,6 +11,9 @@ export function printable(text: string): string {
   });
 }
 
+/** Where a worker's fresh work dir, and a session's, appears inside the view. */
+export const WORKDIR_INSIDE = '/workspace';
+
 /** The limits a ceiling may set (docs/policy.md, "Limits"); sandbox/policy/limits.ts says how. */
 export const LIMIT_NAMES = ['processes', 'memoryBytes', 'fileSizeBytes', 'openFiles', 'cpuSeconds', 'tmpBytes'] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];

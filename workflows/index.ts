@@ -4,7 +4,9 @@ export { sandboxSession } from './session';
 export type { SandboxSession, SandboxSessionOptions } from './session';
 export { openSandboxSession, withSandboxSession } from './open-session';
 export type { OpenSandboxSession, OpenSandboxSessionOptions } from './open-session';
-export { DEFAULT_FILE_BYTES, MAX_FILE_BYTES, SESSION_WORKDIR } from '../sandbox/session/rules';
+export { DEFAULT_FILE_BYTES, MAX_FILE_BYTES } from '../sandbox/session/rules';
+/** Where a session's work dir appears inside its runs' view. */
+export { WORKDIR_INSIDE as SESSION_WORKDIR } from '../sandbox/vocabulary';
 export { DEFAULT_ACTIVITY_OPTIONS, DEFAULT_RETRY } from './activity-options';
 export { RUN_ACTIVITY } from '../common/request';
 export type { RunCallOptions, RunProgress, SandboxCeiling } from '../common/request';

@@ -10,8 +10,6 @@ import type { HostIdentity } from './identity';
 import { removeTree } from './remove-tree';
 import { lifeDir } from './work-root';
 
-/** Where a fresh work dir appears inside the view. */
-export const FRESH_WORKDIR_INSIDE = '/workspace';
 
 export type FreshWorkdir = { path: string; remove(): boolean };
 

@@ -3,7 +3,7 @@
 import ipaddr from 'ipaddr.js';
 import type { IPv4, IPv6 } from 'ipaddr.js';
 import { SandboxPolicyError } from '../errors';
-import { formatHostPort, parsePort } from './authority';
+import { authorityParts, formatHostPort, parsePort } from './authority';
 import { canonicalizeHost, isHostProblem } from './host';
 import { printable } from '../vocabulary';
 import type { CanonicalHost } from './host';
@@ -104,32 +104,12 @@ function parsePreset(text: string): Entry[] {
 }
 
 function parseSingle(text: string): Entry {
-  // Split off the port. IPv6 takes a port only inside brackets: `[2001:db8::1]:443`.
-  let hostPart: string;
-  let portText: string | undefined;
-  let bracketed = false;
-  if (text.startsWith('[')) {
-    const close = text.indexOf(']');
-    if (close < 0) throw new Refusal("opens a bracket it does not close: write '[2001:db8::1]:443' for an IPv6 address with a port");
-    bracketed = true;
-    hostPart = text.slice(1, close);
-    const rest = text.slice(close + 1);
-    if (rest !== '') {
-      if (!rest.startsWith(':')) throw new Refusal(`has '${rest}' after the brackets: write '[address]:PORT'`);
-      portText = rest.slice(1);
-    }
-  } else {
-    const colons = text.split(':').length - 1;
-    if (colons >= 2) {
-      hostPart = text; // an IPv6 address or CIDR, no port
-    } else if (colons === 1) {
-      const at = text.indexOf(':');
-      hostPart = text.slice(0, at);
-      portText = text.slice(at + 1);
-    } else {
-      hostPart = text;
-    }
-  }
+  // Split off the port. IPv6 takes a port only inside brackets: `[2001:db8::1]:443`; without
+  // them it is an address or CIDR with no port.
+  const parts = authorityParts(text);
+  if ('unclosed' in parts) throw new Refusal("opens a bracket it does not close: write '[2001:db8::1]:443' for an IPv6 address with a port");
+  if ('afterBracket' in parts) throw new Refusal(`has '${parts.afterBracket}' after the brackets: write '[address]:PORT'`);
+  const { host: hostPart, portText, bracketed } = parts;
 
   let port: number | null = null;
   if (portText !== undefined) {

@@ -42,13 +42,6 @@ export class BoundedOutput {
     return this.total > this.headBytes + this.tailBytes;
   }
 
-  /** The last complete line seen (for progress reports). */
-  lastLine(): string {
-    const text = Buffer.concat(this.tail.length ? this.tail : this.head).toString('utf8');
-    const lines = text.split('\n').filter((l) => l.trim() !== '');
-    return (lines[lines.length - 1] ?? '').slice(-200);
-  }
-
   text(): string {
     const head = Buffer.concat(this.head).toString('utf8');
     const tail = Buffer.concat(this.tail).toString('utf8');

@@ -5,7 +5,8 @@ import { cgroupSupport, RunCgroup } from '../contain/cgroup';
 import { callerIdentity, canSwitchIdentity, defaultIds, type HostIdentity, type IdAllocator } from '../contain/identity';
 import { stubResolvConf } from '../contain/resolv-conf';
 import { describeView, hostView, landlockRules, viewOps } from '../contain/view';
-import { FRESH_WORKDIR_INSIDE, makeFreshWorkdir } from '../contain/workdir';
+import { makeFreshWorkdir } from '../contain/workdir';
+import { WORKDIR_INSIDE } from '../vocabulary';
 import type { Backend, FilesystemView } from '../types';
 import { SandboxProcess } from './sandbox-process';
 
@@ -58,7 +59,7 @@ export function prepareSandbox(t: SandboxTemplate, ids: IdAllocator = defaultIds
     if (t.workdir === 'fresh') {
       const fresh = makeFreshWorkdir(identity, switched);
       releases.push(() => fresh.remove());
-      workdir = { host: fresh.path, inside: contained ? FRESH_WORKDIR_INSIDE : fresh.path };
+      workdir = { host: fresh.path, inside: contained ? WORKDIR_INSIDE : fresh.path };
     } else {
       workdir = t.workdir;
     }

@@ -1,10 +1,7 @@
 // What a session's file calls and lifetime may be (docs/temporal.md, "Sessions"). Pure: the
 // workflow checks a call with it before anything is scheduled, and the worker checks again.
 import { SandboxInputError } from '../errors';
-import { printable } from '../vocabulary';
-
-/** Where a session's work dir appears inside its runs' view. */
-export const SESSION_WORKDIR = '/workspace';
+import { printable, WORKDIR_INSIDE } from '../vocabulary';
 
 /** getFile's default bound. */
 export const DEFAULT_FILE_BYTES = 1024 * 1024;
@@ -28,17 +25,17 @@ const MAX_NAME_BYTES = 255;
  */
 export function checkSessionPath(raw: unknown): string[] {
   if (typeof raw !== 'string' || raw === '') {
-    throw new SandboxInputError(`a session file path must be a non-empty string, relative to the work dir or beneath ${SESSION_WORKDIR}/`);
+    throw new SandboxInputError(`a session file path must be a non-empty string, relative to the work dir or beneath ${WORKDIR_INSIDE}/`);
   }
   const shown = printable(raw.length > 200 ? `${raw.slice(0, 200)}...` : raw);
   if (raw.includes('\0')) throw new SandboxInputError(`session file path '${shown}' contains a NUL byte`);
   if (raw.length > MAX_PATH_CHARS) throw new SandboxInputError(`session file path '${shown}' is longer than ${MAX_PATH_CHARS} characters`);
   let rel = raw;
   if (raw.startsWith('/')) {
-    if (!raw.startsWith(`${SESSION_WORKDIR}/`)) {
-      throw new SandboxInputError(`session file path '${shown}' is outside the work dir: write it relative to the work dir, or beneath ${SESSION_WORKDIR}/`);
+    if (!raw.startsWith(`${WORKDIR_INSIDE}/`)) {
+      throw new SandboxInputError(`session file path '${shown}' is outside the work dir: write it relative to the work dir, or beneath ${WORKDIR_INSIDE}/`);
     }
-    rel = raw.slice(SESSION_WORKDIR.length + 1);
+    rel = raw.slice(WORKDIR_INSIDE.length + 1);
   }
   const names = rel.split('/');
   for (const name of names) {

@@ -15,7 +15,8 @@ import type { SandboxRunner } from '../run/runner';
 import type { RunResult } from '../types';
 import { CEILING_FIELDS, pickCeiling } from '../vocabulary';
 import { readSessionFile, writeSessionFile } from './files';
-import { checkFileMode, checkFileSize, checkMaxBytes, checkSessionPath, checkSessionTimeoutSeconds, DEFAULT_MAX_SESSIONS, SESSION_WORKDIR } from './rules';
+import { checkFileMode, checkFileSize, checkMaxBytes, checkSessionPath, checkSessionTimeoutSeconds, DEFAULT_MAX_SESSIONS } from './rules';
+import { WORKDIR_INSIDE } from '../vocabulary';
 
 export type OpenedSession = {
   sessionId: string;
@@ -85,7 +86,7 @@ export class SessionStore {
     this.held.set(id, {
       id, ceiling: own, workdir, identity: lease.identity, releaseIdentity: lease.release, timeoutSeconds, timer, runs: new Set(), running: new Set(),
     });
-    return { sessionId: id, workdir: SESSION_WORKDIR, expiresAt: new Date(Date.now() + timeoutSeconds * 1000).toISOString() };
+    return { sessionId: id, workdir: WORKDIR_INSIDE, expiresAt: new Date(Date.now() + timeoutSeconds * 1000).toISOString() };
   }
 
   /** One contained run in the session's work dir, under the session's ceiling and host user. */
@@ -104,7 +105,7 @@ export class SessionStore {
       ...(own as SessionRunOptions),
       ...s.ceiling,
       workdir: s.workdir.path,
-      workdirInside: SESSION_WORKDIR,
+      workdirInside: WORKDIR_INSIDE,
       runAs: s.identity,
       signal: abort.signal,
     });
