@@ -6,26 +6,23 @@ import { canSwitchIdentity, type IdAllocator } from '../contain/identity';
 import { checkHostPaths, checkWorkdir } from '../contain/workdir';
 import { SandboxBackendError, SandboxInputError, SandboxInternalError } from '../errors';
 import { pendingWaits, waitingFor } from '../waits';
-import { checkStaticAnswers, compilePolicy, normalizePath, type LimitName } from '../policy';
+import { checkStaticAnswers, compilePolicy, normalizePath, type CompiledPolicy, type LimitName } from '../policy';
 import { RecordLog } from '../proxy';
 import type { Backend, RunResult } from '../types';
 import { ensureBackendUsable } from './backends';
-import { startEgress } from './egress';
+import { startEgress, type Egress } from './egress';
 import { commandEnv } from './env';
 import { interpretExit, limitBySignal } from './exit';
 import { BoundedOutput, DEFAULT_OUTPUT_LIMIT } from './output';
-import { planRun } from './plan';
+import { planRun, type RunPlan } from './plan';
 import { prepareSandbox, type PreparedSandbox, type SandboxTemplate, type Workdir } from './prepare';
-import { DEFAULT_KILL_GRACE_MS, Terminator } from './terminate';
+import { killSandbox, runCommand, type CommandOutcome } from './command';
+import type { CommandSpec } from './sandbox-process';
 import type { WarmPool } from './warm-pool';
 import { validateRunOptions, type RunOptions } from './options';
 
 export type { RunOptions } from './options';
 
-/** How often a run's pids cgroup is checked for a fork bomb pinned at its limit. */
-const PINNED_CHECK_MS = 200;
-/** How long the output pipes may stay open after the sandbox's process has exited. */
-const OUTPUT_AFTER_EXIT_MS = 2000;
 /**
  * A bound on closing the proxies once the command is gone. Each tunnel's end is bounded well
  * inside it (the relay's answer: 2 s); this one catches a bound that broke.
@@ -40,8 +37,56 @@ export function runSandboxed(options: RunOptions): Promise<RunResult> {
 /** What a SandboxRunner lends a run: its warm sandboxes and its range of host ids. */
 export type RunnerShare = { pool?: WarmPool; ids?: IdAllocator };
 
+/** A run's input checked and its policy compiled: everything that can refuse it before anything starts. */
+type CheckedRun = {
+  input: ReturnType<typeof validateRunOptions>;
+  policy: CompiledPolicy;
+  /** Why openFiles is lower than asked, where it is (contain/file-table.ts). */
+  openFilesNote?: string;
+  backend: Backend;
+  workdir: Workdir | 'fresh';
+  plan: RunPlan;
+};
+
 export async function runWith(options: RunOptions, shared: RunnerShare): Promise<RunResult> {
   const started = performance.now();
+  const run = checkRun(options);
+  const log = new RecordLog(options.maxRecords);
+  const egress = await startEgress(run.plan, run.policy, log, { answers: checkStaticAnswers(options.resolveStatic), proxyLimits: options.proxyLimits });
+  const template = templateFor(run, egress, options);
+  let prepared: PreparedSandbox;
+  try {
+    prepared = shared.pool?.take(template) ?? prepareSandbox(template, shared.ids);
+  } catch (err) {
+    await egress.close();
+    throw err;
+  }
+  const stdout = new BoundedOutput(options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT);
+  const stderr = new BoundedOutput(options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT);
+  let outcome: CommandOutcome;
+  let limitHit: LimitName | null = null;
+  try {
+    prepared.cgroup?.apply(run.policy.limits.memoryBytes, run.policy.limits.processes);
+    outcome = await runCommand(run.backend, prepared, commandSpec(run, prepared, egress, options), egress.adopt, { stdout, stderr }, {
+      timeoutMs: run.input.timeoutMs, signal: options.signal, killGraceMs: options.killGraceMs, onOutput: options.onOutput,
+    });
+  } catch (err) {
+    // The run failed on our side: its processes go before anything they use is released.
+    await killSandbox(prepared.process);
+    throw err;
+  } finally {
+    shared.pool?.refill(template);
+    try {
+      await endEgress(egress);
+    } finally {
+      limitHit = prepared.cgroup?.limitHit() ?? null;
+      prepared.release();
+    }
+  }
+  return resultOf(run, prepared, egress, log, { outcome, limitHit, stdout, stderr, durationMs: performance.now() - started });
+}
+
+function checkRun(options: RunOptions): CheckedRun {
   const input = validateRunOptions(options);
   const compiled = compilePolicy(options, options.call, options.worker);
   const fitted = fitFileTable(compiled.limits);
@@ -57,140 +102,67 @@ export async function runWith(options: RunOptions, shared: RunnerShare): Promise
   checkHostPaths(policy.readOnlyPaths, 'readOnlyPaths');
   checkHostPaths(policy.readWritePaths, 'readWritePaths');
   const workdir = options.workdir === undefined ? ('fresh' as const) : given(options.workdir, options.workdirInside, backend);
-  const plan = planRun(policy, backend);
-  const log = new RecordLog(options.maxRecords);
-  const answers = checkStaticAnswers(options.resolveStatic);
-  const egress = await startEgress(plan, policy, log, { answers, proxyLimits: options.proxyLimits });
+  return { input, policy, openFilesNote: fitted.note, backend, workdir, plan: planRun(policy, backend) };
+}
 
-  const template: SandboxTemplate = {
-    backend,
-    isolateNetwork: plan.isolateNetwork,
+/** What the run's sandbox is prepared from (or taken from the warm pool by). */
+function templateFor(run: CheckedRun, egress: Egress, options: RunOptions): SandboxTemplate {
+  return {
+    backend: run.backend,
+    isolateNetwork: run.plan.isolateNetwork,
     listen: egress.insidePorts,
     capture: egress.capture,
-    workdir,
-    readOnlyPaths: policy.readOnlyPaths,
-    readWritePaths: policy.readWritePaths,
-    tmpBytes: policy.limits.tmpBytes,
+    workdir: run.workdir,
+    readOnlyPaths: run.policy.readOnlyPaths,
+    readWritePaths: run.policy.readWritePaths,
+    tmpBytes: run.policy.limits.tmpBytes,
     identity: options.runAs ?? (canSwitchIdentity() ? 'fresh' : 'caller'),
   };
-  let prepared: PreparedSandbox;
-  try {
-    prepared = shared.pool?.take(template) ?? prepareSandbox(template, shared.ids);
-  } catch (err) {
-    await egress.close();
-    throw err;
-  }
-  const stdout = new BoundedOutput(options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT);
-  const stderr = new BoundedOutput(options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT);
-  const sandbox = prepared.process;
-  let stopReason: 'timeout' | 'cancelled' | null = null;
-  let outcome: { code: number | null; signal: NodeJS.Signals | null };
-  let limitHit: LimitName | null = null;
-  try {
-    prepared.cgroup?.apply(policy.limits.memoryBytes, policy.limits.processes);
-    const env = commandEnv({ inherit: options.inheritEnv ?? false, extra: options.env, proxies: egress.urls, workdir: prepared.workdir.inside });
-    const cwd = input.cwd === undefined ? prepared.workdir.inside : input.cwd.startsWith('/') ? input.cwd : `${prepared.workdir.inside}/${input.cwd}`;
-    const { processes, fileSizeBytes, openFiles, cpuSeconds } = policy.limits;
+}
+
+/** argv, environment, cwd and limits, as sandbox-init takes them. */
+function commandSpec(run: CheckedRun, prepared: PreparedSandbox, egress: Egress, options: RunOptions): CommandSpec {
+  const inside = prepared.workdir.inside;
+  const cwd = run.input.cwd;
+  const { processes, fileSizeBytes, openFiles, cpuSeconds, memoryBytes } = run.policy.limits;
+  return {
+    command: run.input.command,
+    env: commandEnv({ inherit: options.inheritEnv ?? false, extra: options.env, proxies: egress.urls, workdir: inside }),
+    cwd: cwd === undefined ? inside : cwd.startsWith('/') ? cwd : `${inside}/${cwd}`,
+    stdin: options.stdin,
     // Without a memory cgroup, memory is capped per process (docs/security-model.md, "Limits").
-    const dataBytes = prepared.cgroup?.memory ? undefined : policy.limits.memoryBytes;
-    outcome = await waitingFor("the command's process tree to end", new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-      if (options.signal?.aborted) {
-        stopReason = 'cancelled';
-        sandbox.discard();
-        resolve({ code: null, signal: null });
-        return;
-      }
-      const proc = sandbox.proc;
-      if (!proc.stdout || !proc.stderr) {
-        // spawn could not make the output pipes: the host is out of file descriptors.
-        reject(new SandboxBackendError(backend, `cannot start the ${backend} sandbox: no pipes for its output (the host or the worker is out of file descriptors: ENFILE/EMFILE)`));
-        return;
-      }
-      const terminator = new Terminator(proc, sandbox.pidNamespace, options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
-      const stop = (why: 'timeout' | 'cancelled') => {
-        stopReason ??= why;
-        terminator.start();
-      };
-      const timer = input.timeoutMs ? setTimeout(() => stop('timeout'), input.timeoutMs) : null;
-      // A fork bomb under a pids cgroup is stopped by the kernel at the limit, and would wait
-      // there until its timeout: pinned for two checks in a row, the run is ended (PID 1 counts
-      // itself where there is no such cgroup, but it cannot see what the command hides from it).
-      let pinnedChecks = 0;
-      const watchdog = prepared.cgroup?.pids && sandbox.pidNamespace
-        ? setInterval(() => {
-            pinnedChecks = prepared.cgroup!.atProcessLimit() ? pinnedChecks + 1 : 0;
-            if (pinnedChecks === 2) terminator.processLimitReached();
-          }, PINNED_CHECK_MS)
-        : null;
-      const onAbort = () => stop('cancelled');
-      options.signal?.addEventListener('abort', onAbort, { once: true });
+    rlimits: { processes, fileSizeBytes, openFiles, cpuSeconds, dataBytes: prepared.cgroup?.memory ? undefined : memoryBytes },
+  };
+}
 
-      proc.stdout.on('data', (chunk: Buffer) => {
-        stdout.push(chunk);
-        options.onOutput?.('stdout', chunk);
-      });
-      proc.stderr.on('data', (chunk: Buffer) => {
-        stderr.push(chunk);
-        options.onOutput?.('stderr', chunk);
-      });
-      proc.on('error', (err) => {
-        cleanup();
-        reject(new SandboxBackendError(backend, `cannot start the ${backend} sandbox: ${err.message}`, { cause: err }));
-      });
-      proc.on('close', (code, signal) => {
-        cleanup();
-        resolve({ code, signal });
-      });
-      // 'close' waits for the output pipes too. Inside a PID namespace they close with its PID 1;
-      // without one (backend none) a daemon the command left could hold them for ever.
-      proc.once('exit', () => {
-        const late = setTimeout(() => {
-          proc.stdout?.destroy();
-          proc.stderr?.destroy();
-        }, OUTPUT_AFTER_EXIT_MS);
-        proc.once('close', () => clearTimeout(late));
-      });
-      const spec = { command: input.command, env, cwd, stdin: options.stdin, rlimits: { processes, fileSizeBytes, openFiles, cpuSeconds, dataBytes } };
-      sandbox.start(spec, egress.adopt);
-      function cleanup() {
-        if (timer) clearTimeout(timer);
-        if (watchdog) clearInterval(watchdog);
-        terminator.dispose();
-        options.signal?.removeEventListener('abort', onAbort);
-      }
-    }));
-  } catch (err) {
-    // The run failed on our side: its processes go before anything they use is released.
-    await killSandbox(sandbox);
-    throw err;
-  } finally {
-    shared.pool?.refill(template);
-    try {
-      await endEgress(egress);
-    } finally {
-      limitHit = prepared.cgroup?.limitHit() ?? null;
-      prepared.release();
-    }
-  }
-
-  const exit = interpretExit(sandbox.exit, outcome, stopReason, stderr, backend);
+/** The RunResult: how it ended, its output, the policy as applied, its records. */
+function resultOf(
+  run: CheckedRun,
+  prepared: PreparedSandbox,
+  egress: Egress,
+  log: RecordLog,
+  done: { outcome: CommandOutcome; limitHit: LimitName | null; stdout: BoundedOutput; stderr: BoundedOutput; durationMs: number },
+): RunResult {
+  const sandbox = prepared.process;
+  const { outcome, stdout, stderr } = done;
+  const exit = interpretExit(sandbox.exit, outcome, outcome.stopReason, stderr, run.backend);
   const records = log.snapshot();
-  const limit = (sandbox.exit?.limit as LimitName | undefined) ?? limitHit ?? limitBySignal(exit.signal);
+  const limit = (sandbox.exit?.limit as LimitName | undefined) ?? done.limitHit ?? limitBySignal(exit.signal);
   return {
     exitCode: exit.exitCode,
     signal: exit.signal,
     termination: exit.termination,
     ...(limit ? { limit } : {}),
-    durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+    durationMs: Math.round(done.durationMs * 1000) / 1000,
     stdout: stdout.text(),
     stderr: stderr.text(),
     stdoutBytes: stdout.total,
     stderrBytes: stderr.total,
     stdoutTruncated: stdout.truncated,
     stderrTruncated: stderr.truncated,
-    backend,
+    backend: run.backend,
     workdir: prepared.workdir.inside,
-    policy: appliedPolicy(policy, backend, prepared, sandbox.setup, egress.capture ? { ipv6: egress.capturedIpv6() } : null, { openFiles: fitted.note }),
+    policy: appliedPolicy(run.policy, run.backend, prepared, sandbox.setup, egress.capture ? { ipv6: egress.capturedIpv6() } : null, { openFiles: run.openFilesNote }),
     allowed: records.allowed,
     denied: records.denied,
     recordsDropped: records.dropped,
@@ -217,14 +189,6 @@ async function endEgress(egress: { close(): Promise<void> }): Promise<void> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** Ends a sandbox whose run failed on our side, and waits (boundedly) for its process to go. */
-async function killSandbox(sandbox: PreparedSandbox['process']): Promise<void> {
-  if (!sandbox.alive) return;
-  const gone = new Promise<void>((resolve) => sandbox.proc.once('exit', () => resolve()));
-  sandbox.proc.kill('SIGKILL');
-  await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, OUTPUT_AFTER_EXIT_MS))]);
 }
 
 /** A caller's work dir, checked; it appears at its own path unless told otherwise. */
