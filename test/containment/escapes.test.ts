@@ -5,7 +5,7 @@
 // that must never reach a command. The same probe run on the host first is the positive control.
 // Under a non-root test user the unprivileged callers are that user, and the root ones (and the
 // controls only root can show on the host) are skipped (harness.ts).
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type * as net from 'node:net';
@@ -140,8 +140,17 @@ function hostProbe(): Promise<ProbeReport> {
   const wd = scratch.sub('host-wd');
   return new Promise((resolve, reject) => {
     const [file, ...args] = probeCommand(config('host-control', 'host'));
-    execFile(file, args, { cwd: wd, timeout: 30_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${err.message}\n${stderr}`));
+    // In a process group of its own: nothing it signals can reach the test runner's.
+    const child = spawn(file, args, { cwd: wd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) reject(new Error(`the host probe exited ${code}\n${stderr}`));
       else resolve(JSON.parse(stdout));
     });
   });

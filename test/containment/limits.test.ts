@@ -315,7 +315,9 @@ describe("the host's shared tables", () => {
         console.log(JSON.stringify({ error, left: fs.readdirSync(lifeDir()).filter((n) => n.startsWith('run-')) }));
         process.exit(0);
       })();`;
-    const out = execFileSync('sh', ['-c', `ulimit -n 64; exec "${process.execPath}" -e "$0"`, script], { encoding: 'utf8', timeout: 30_000 });
+    // setsid: a process group of its own, so that no signal it sends to its group reaches the
+    // test runner's (a kill of a failed spawn once did: Node sends it to pid 0).
+    const out = execFileSync('setsid', ['sh', '-c', `ulimit -n 64; exec "${process.execPath}" -e "$0"`, script], { encoding: 'utf8', timeout: 30_000 });
     const { error, left } = JSON.parse(out);
     expect(error).toMatch(/^SandboxBackendError: cannot start the bubblewrap sandbox: .*out of file descriptors/);
     expect(left).toEqual([]);

@@ -274,7 +274,12 @@ attempt('kill_host', lambda: (os.kill(hp, signal.SIGUSR2), 'sent')[1])
 # For contrast: a process of the run's own may be traced and signalled.
 sleeper = os.fork()
 if sleeper == 0:
-    os.execv('/bin/sleep', ['sleep', '30'])
+    # Never run on past a failed exec: the rest of the probe would then signal process group 0,
+    # which on the host is the test runner's own.
+    try:
+        os.execv('/bin/sleep', ['sleep', '30'])
+    finally:
+        os._exit(127)
 attempt('ptrace_own', lambda: seize(sleeper))
 attempt('kill_own', lambda: (os.kill(sleeper, 0), 'sent')[1])
 os.kill(sleeper, signal.SIGKILL)
