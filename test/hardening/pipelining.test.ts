@@ -6,24 +6,16 @@
 
 import { readdirSync } from 'node:fs';
 import * as net from 'node:net';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { ProxyContext } from '../../sandbox/proxy/context';
 import {
   Client, atypDomain, connectTunnel, deniedRecords, sleep, socksConnect, startServers, startTcpUpstream,
   waitFor,
 } from '../proxy/helpers';
+import { gc } from '../support/memory';
 
 const ALLOW = ['api.example.test', '127.0.0.1/32'];
 
 const fds = (): number => readdirSync('/proc/self/fd').length;
-/** A full collection before each RSS reading: global.gc if node was started with it, else V8's own by flag. */
-const gc: () => void =
-  (globalThis as { gc?: () => void }).gc ??
-  ((): (() => void) => {
-    setFlagsFromString('--expose-gc');
-    return runInNewContext('gc') as () => void;
-  })();
 
 /**
  * An upstream that counts what it sees: connections accepted, connections open at once (one counts

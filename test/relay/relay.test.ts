@@ -5,9 +5,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
-import * as v8 from 'node:v8';
-import * as vm from 'node:vm';
 import { relayProcessId } from '../../sandbox/relay/kernel-relay';
+import { collectedRss } from '../support/memory';
 import { allowedRecords, deniedRecords, startPair, waitFor, type Proxies } from '../proxy/helpers';
 
 const ALLOW = ['api.example.test', '127.0.0.1'];
@@ -183,26 +182,14 @@ test('half-close from the upstream: the client sees the end and may still send',
   expect(rec.bytesDown).toBe(3000);
 });
 
-/**
- * This process's resident memory once the garbage is collected: what it holds, not what its
- * collector has yet to free (Node 24 lets far more garbage live between collections than 20).
- */
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-function heldRss(): number {
-  gc();
-  gc();
-  return process.memoryUsage().rss;
-}
-
 test('a client that stops reading: the upstream is held back, and neither the worker nor the relay buffers', async () => {
   const big = 256 * (1 << 20);
   const s = await tunnel(p.httpPort, up.port);
   s.write(`DOWN ${big}\n`);
-  const rssBefore = heldRss();
+  const rssBefore = collectedRss();
   const relayBefore = relayRss();
   await new Promise((r) => setTimeout(r, 1500)); // the upstream writes as fast as it may
-  const rssDuring = heldRss();
+  const rssDuring = collectedRss();
   const relayDuring = relayRss();
   // The worker holds none of it (the relay moves it), and the relay at most its pipes.
   expect(rssDuring - rssBefore).toBeLessThan(16 << 20);
