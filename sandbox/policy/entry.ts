@@ -15,7 +15,7 @@ export type Entry = AddressEntry | NameEntry;
 
 const STRICT_QUAD = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
 
-class Refusal extends Error {}
+class EntryRefused extends Error {}
 
 /** Parse one entry; a preset expands to its entries. Throws SandboxPolicyError. */
 export function parseEntry(text: string, listName: string): Entry[] {
@@ -27,7 +27,7 @@ export function parseEntry(text: string, listName: string): Entry[] {
   try {
     return parseChecked(text);
   } catch (e) {
-    if (!(e instanceof Refusal)) throw e;
+    if (!(e instanceof EntryRefused)) throw e;
     // One line whatever the entry holds: control characters are shown escaped.
     throw new SandboxPolicyError(printable(`${listName} entry '${text}' ${e.message}`), { entry: text });
   }
@@ -63,7 +63,7 @@ export function addressEntryContains(e: AddressEntry, ip: IPv4 | IPv6, port: num
 // ---------------------------------------------------------------------------------------------
 
 function parseChecked(text: string): Entry[] {
-  if (text === '') throw new Refusal('is empty: write an address, a CIDR, a name or a preset');
+  if (text === '') throw new EntryRefused('is empty: write an address, a CIDR, a name or a preset');
   const trimmed = text.trim();
   if (trimmed !== text && trimmed !== '') {
     let fixed: string | undefined;
@@ -73,7 +73,7 @@ function parseChecked(text: string): Entry[] {
     } catch {
       /* fall through to the general refusal */
     }
-    if (fixed !== undefined) throw new Refusal(`has white space around it: write '${fixed}'`);
+    if (fixed !== undefined) throw new EntryRefused(`has white space around it: write '${fixed}'`);
   }
   if (text.startsWith('@')) return parsePreset(text);
   if (text.includes('://')) {
@@ -83,7 +83,7 @@ function parseChecked(text: string): Entry[] {
     } catch {
       /* no suggestion */
     }
-    throw new Refusal(`is a URL: an entry is a host, address or CIDR, optionally with ':PORT'${host ? `; write '${host}'` : ''}`);
+    throw new EntryRefused(`is a URL: an entry is a host, address or CIDR, optionally with ':PORT'${host ? `; write '${host}'` : ''}`);
   }
   return [parseSingle(text)];
 }
@@ -92,13 +92,13 @@ function parsePreset(text: string): Entry[] {
   const known = Object.keys(PRESETS);
   const colon = text.indexOf(':');
   if (colon >= 0 && PRESETS[text.slice(0, colon)]) {
-    throw new Refusal(`gives a port to a preset, which takes none: write '${text.slice(0, colon)}'`);
+    throw new EntryRefused(`gives a port to a preset, which takes none: write '${text.slice(0, colon)}'`);
   }
   const preset = PRESETS[text];
   if (!preset) {
     const lower = text.toLowerCase();
-    if (PRESETS[lower]) throw new Refusal(`is not canonical: write '${lower}'`);
-    throw new Refusal(`is an unknown preset: the known presets are ${known.map((k) => `'${k}'`).join(', ')}`);
+    if (PRESETS[lower]) throw new EntryRefused(`is not canonical: write '${lower}'`);
+    throw new EntryRefused(`is an unknown preset: the known presets are ${known.map((k) => `'${k}'`).join(', ')}`);
   }
   return preset.map((t) => parseSingle(t));
 }
@@ -107,8 +107,8 @@ function parseSingle(text: string): Entry {
   // Split off the port. IPv6 takes a port only inside brackets: `[2001:db8::1]:443`; without
   // them it is an address or CIDR with no port.
   const parts = authorityParts(text);
-  if ('unclosed' in parts) throw new Refusal("opens a bracket it does not close: write '[2001:db8::1]:443' for an IPv6 address with a port");
-  if ('afterBracket' in parts) throw new Refusal(`has '${parts.afterBracket}' after the brackets: write '[address]:PORT'`);
+  if ('unclosed' in parts) throw new EntryRefused("opens a bracket it does not close: write '[2001:db8::1]:443' for an IPv6 address with a port");
+  if ('afterBracket' in parts) throw new EntryRefused(`has '${parts.afterBracket}' after the brackets: write '[address]:PORT'`);
   const { host: hostPart, portText, bracketed } = parts;
 
   let port: number | null = null;
@@ -117,24 +117,24 @@ function parseSingle(text: string): Entry {
     if (port === null) {
       const n = /^\d+$/.test(portText) ? Number(portText) : NaN;
       if (n >= 1 && n <= 65535) port = n; // leading zeros: caught below as non-canonical
-      else throw new Refusal(`has port '${portText}': a port is a decimal number from 1 to 65535, as in 'pypi.org:443'`);
+      else throw new EntryRefused(`has port '${portText}': a port is a decimal number from 1 to 65535, as in 'pypi.org:443'`);
     }
   }
 
   if (hostPart.includes('/')) {
     const before = canonicalizeHost(hostPart.slice(0, hostPart.indexOf('/')));
     if (!isHostProblem(before) && before.kind === 'name') {
-      throw new Refusal(`has a '/' after a name: an entry is a host, not a URL; write '${before.host}'`);
+      throw new EntryRefused(`has a '/' after a name: an entry is a host, not a URL; write '${before.host}'`);
     }
   }
   const entry = hostPart.includes('/') ? parseCidr(hostPart, port, bracketed) : parseHost(hostPart, port);
-  if (entry.text !== text) throw new Refusal(`is not canonical: write '${entry.text}'`);
+  if (entry.text !== text) throw new EntryRefused(`is not canonical: write '${entry.text}'`);
   return entry;
 }
 
 function parseHost(hostPart: string, port: number | null): Entry {
   if (hostPart === '*' || hostPart === '*.') {
-    throw new Refusal("is a bare wildcard: write '*.example.com' for the subdomains of a name (networkMode 'open' allows everything)");
+    throw new EntryRefused("is a bare wildcard: write '*.example.com' for the subdomains of a name (networkMode 'open' allows everything)");
   }
   let wildcard = false;
   let host = hostPart;
@@ -143,16 +143,16 @@ function parseHost(hostPart: string, port: number | null): Entry {
     host = hostPart.slice(2);
   }
   if (host.includes('*')) {
-    throw new Refusal("has a wildcard that is not a leading '*.': the only wildcard is a leading '*.', as in '*.example.com'");
+    throw new EntryRefused("has a wildcard that is not a leading '*.': the only wildcard is a leading '*.', as in '*.example.com'");
   }
   const c = canonicalizeHost(host);
-  if (isHostProblem(c)) throw new Refusal(`is malformed: ${c.problem}`);
+  if (isHostProblem(c)) throw new EntryRefused(`is malformed: ${c.problem}`);
   if (wildcard && c.kind !== 'name') {
-    throw new Refusal(`puts a wildcard on an address: write a CIDR such as '10.0.0.0/8' for a range of addresses`);
+    throw new EntryRefused(`puts a wildcard on an address: write a CIDR such as '10.0.0.0/8' for a range of addresses`);
   }
   if (c.kind === 'name') {
     if (wildcard && !c.host.includes('.')) {
-      throw new Refusal(`is a wildcard over a single label, which would match a whole top-level domain: write a wildcard over a name such as '*.example.${c.host}'`);
+      throw new EntryRefused(`is a wildcard over a single label, which would match a whole top-level domain: write a wildcard over a name such as '*.example.${c.host}'`);
     }
     const text = `${wildcard ? '*.' : ''}${c.host}${port !== null ? `:${port}` : ''}`;
     return { kind: 'name', text, name: c.host, wildcard, port };
@@ -160,7 +160,7 @@ function parseHost(hostPart: string, port: number | null): Entry {
   const ip = ipaddr.parse(c.host);
   const text = addressText(c.host, null, port);
   if (c.kind === 'ipv4' && host.includes(':')) {
-    throw new Refusal(`is an IPv4-mapped IPv6 address: write the IPv4 address '${text}'`);
+    throw new EntryRefused(`is an IPv4-mapped IPv6 address: write the IPv4 address '${text}'`);
   }
   return { kind: 'address', text, range: [ip, c.kind === 'ipv4' ? 32 : 128], port };
 }
@@ -171,9 +171,9 @@ function parseCidr(hostPart: string, port: number | null, bracketed: boolean): E
   const lenText = hostPart.slice(slash + 1);
   if (!/^\d{1,3}$/.test(lenText)) {
     if (!bracketed && /^\d+:\d+$/.test(lenText)) {
-      throw new Refusal(`puts a port after an IPv6 CIDR: write '[${addrText}/${lenText.split(':')[0]}]:${lenText.split(':')[1]}'`);
+      throw new EntryRefused(`puts a port after an IPv6 CIDR: write '[${addrText}/${lenText.split(':')[0]}]:${lenText.split(':')[1]}'`);
     }
-    throw new Refusal(`has prefix length '${lenText}': write a decimal number, 0-32 for IPv4 or 0-128 for IPv6, as in '10.0.0.0/8'`);
+    throw new EntryRefused(`has prefix length '${lenText}': write a decimal number, 0-32 for IPv4 or 0-128 for IPv6, as in '10.0.0.0/8'`);
   }
   const len = Number(lenText);
 
@@ -181,12 +181,12 @@ function parseCidr(hostPart: string, port: number | null, bracketed: boolean): E
   let ip: IPv4 | IPv6;
   if (addrText.includes(':')) {
     const c = canonicalizeHost(addrText);
-    if (isHostProblem(c)) throw new Refusal(`is malformed: ${c.problem}`);
+    if (isHostProblem(c)) throw new EntryRefused(`is malformed: ${c.problem}`);
     if (c.kind === 'ipv4') {
       // IPv4-mapped: one spelling per address, so the IPv4 form is the only one accepted.
       if (len >= 96 && len <= 128) {
         const net = ipaddr.IPv4.networkAddressFromCIDR(`${c.host}/${len - 96}`).toString();
-        throw new Refusal(`is an IPv4-mapped IPv6 range: write the IPv4 CIDR '${addressText(net, len - 96, port)}'`);
+        throw new EntryRefused(`is an IPv4-mapped IPv6 range: write the IPv4 CIDR '${addressText(net, len - 96, port)}'`);
       }
       ip = ipaddr.IPv6.parse(`::ffff:${c.host}`);
     } else {
@@ -195,20 +195,20 @@ function parseCidr(hostPart: string, port: number | null, bracketed: boolean): E
     v6 = true;
   } else {
     if (!STRICT_QUAD.test(addrText) || !ipaddr.IPv4.isValidFourPartDecimal(addrText)) {
-      throw new Refusal(`is not a strict CIDR: ${shorthandAdvice(addrText, lenText, port)}`);
+      throw new EntryRefused(`is not a strict CIDR: ${shorthandAdvice(addrText, lenText, port)}`);
     }
     ip = ipaddr.IPv4.parse(addrText);
     v6 = false;
   }
   const max = v6 ? 128 : 32;
-  if (len > max) throw new Refusal(`has prefix length ${len}, more than ${max}: write a prefix length from 0 to ${max}`);
+  if (len > max) throw new EntryRefused(`has prefix length ${len}, more than ${max}: write a prefix length from 0 to ${max}`);
 
   const netText = networkText(ip, len);
   const canonical = addressText(netText, len, port);
   const ipText = v6 ? canonicalizeHostText(ip.toString()) : ip.toString();
   if (netText !== ipText) {
     const one = canonicalizeHost(ip.toString()) as CanonicalHost; // IPv4-mapped folds to IPv4 here
-    throw new Refusal(
+    throw new EntryRefused(
       `has host bits set: write '${canonical}' for the network, or '${addressText(one.host, null, port)}' for the one address`,
     );
   }

@@ -25,7 +25,7 @@ const LABEL = /^[a-z0-9_-]+$/;
 // literal or nothing; it is never a name (a resolver would read it as a number).
 const NUMERIC_LABEL = /^(\d+|0x[0-9a-f]*)$/i;
 
-function describe(ch: string): string {
+function describeChar(ch: string): string {
   const cp = ch.codePointAt(0)!;
   if (ch === ' ') return 'a space';
   if (cp === 0) return 'a NUL';
@@ -39,14 +39,14 @@ export function canonicalizeHost(raw: string): CanonicalHost | HostProblem {
   if (typeof raw !== 'string') return { problem: 'the host is not a string' };
   if (raw === '') return { problem: 'the host is empty' };
   const bad = CONTROL_OR_SPACE.exec(raw);
-  if (bad) return { problem: `the host contains ${describe(bad[0])}` };
+  if (bad) return { problem: `the host contains ${describeChar(bad[0])}` };
 
   // IPv6 is recognised by its brackets or its colons, before any name handling.
   if (raw.startsWith('[') || raw.includes(':')) return canonicalizeIPv6(raw);
   if (raw.includes(']')) return { problem: "the host contains ']'" };
 
   const forbidden = FORBIDDEN.exec(raw);
-  if (forbidden) return { problem: `the host contains ${describe(forbidden[0])}` };
+  if (forbidden) return { problem: `the host contains ${describeChar(forbidden[0])}` };
 
   // The WHATWG host parser reads every inet_aton spelling (127.1, 2130706433, 0x7f.1, 0177.0.0.1)
   // as IPv4 and maps names through UTS46 to lowercase ASCII. Our own checks above run first

@@ -39,7 +39,7 @@ const STATUS_FOR: Record<RefusalReason, number> = {
   'over-limit': 503,
 };
 
-type Target = { host: string; kind: HostKind; port: number };
+type RequestTarget = { host: string; kind: HostKind; port: number };
 
 export function createHttpProxy(ctx: ProxyContext): ProxyServer {
   const limits = ctx.limits;
@@ -183,7 +183,7 @@ function forward(
   req: http.IncomingMessage,
   res: http.ServerResponse,
   opened: { upstream: net.Socket; address: string; rule?: string },
-  target: Target,
+  target: RequestTarget,
   path: string,
 ): Promise<void> {
   const { upstream } = opened;
@@ -269,7 +269,7 @@ function forward(
 }
 
 type ParsedTarget =
-  | { kind: 'http'; target: Target; path: string }
+  | { kind: 'http'; target: RequestTarget; path: string }
   | { kind: 'origin-form' | 'other-scheme' | 'malformed'; host: string; port: number };
 
 /**
@@ -280,13 +280,13 @@ function parseRequestTarget(url: string, hostHeader: string | undefined): Parsed
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/s.exec(url);
   if (!m) {
     // Origin-form (or '*'): there is no target in the request line; the Host header names one.
-    const t = hostHeader ? describe(hostHeader, 80) : null;
+    const t = hostHeader ? splitTargetAuthority(hostHeader, 80) : null;
     return { kind: 'origin-form', host: t ? t.host : (hostHeader ?? ''), port: t ? t.port : 0 };
   }
   const scheme = m[1].toLowerCase();
   const authority = m[2];
   if (scheme !== 'http') {
-    const t = describe(authority, scheme === 'https' || scheme === 'wss' ? 443 : scheme === 'ws' ? 80 : undefined);
+    const t = splitTargetAuthority(authority, scheme === 'https' || scheme === 'wss' ? 443 : scheme === 'ws' ? 80 : undefined);
     return { kind: 'other-scheme', host: t ? t.host : authority, port: t ? t.port : 0 };
   }
   if (authority.includes('@')) return { kind: 'malformed', host: authority, port: 0 };
@@ -303,7 +303,7 @@ function parseRequestTarget(url: string, hostHeader: string | undefined): Parsed
 }
 
 /** Best-effort canonical host and port of a target we refuse anyway, for its record. */
-function describe(authority: string, defaultPort: number | undefined): { host: string; port: number } | null {
+function splitTargetAuthority(authority: string, defaultPort: number | undefined): { host: string; port: number } | null {
   const split = splitHostPort(authority, defaultPort);
   if (isHostProblem(split)) return null;
   const canon = canonicalizeHost(split.host);
@@ -397,7 +397,7 @@ function sendRes(res: http.ServerResponse, status: number, headers: Record<strin
 }
 
 /** The Host header: the canonical authority, without the scheme's default port. */
-function authorityFor(t: Target): string {
+function authorityFor(t: RequestTarget): string {
   const hostPort = formatHostPort(t.host, t.port);
   return t.port === 80 ? hostPort.slice(0, hostPort.lastIndexOf(':')) : hostPort;
 }

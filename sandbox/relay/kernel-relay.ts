@@ -10,7 +10,7 @@ import { helperPath } from '../helper-path';
 import type { RelayedTunnel, RelayEnd, RelayRequest, TunnelRelay } from '../proxy/relay-port';
 import type { ConnectionEnd } from '../types';
 
-type Pending = {
+type HandedTunnel = {
   client: net.Socket;
   opened: (outcome: { ok: true } | { ok: false; code: string }) => void;
   ended: (end: RelayEnd) => void;
@@ -35,7 +35,7 @@ export const MAX_HEAD = 64 * 1024;
 
 class KernelRelay implements TunnelRelay {
   private child: ChildProcess | null = null;
-  private readonly tunnels = new Map<number, Pending>();
+  private readonly tunnels = new Map<number, HandedTunnel>();
   private nextId = 1;
   private stderr = '';
 
@@ -55,8 +55,8 @@ class KernelRelay implements TunnelRelay {
     if (!held) return null;
     const head = given > 0 ? Buffer.concat([r.head!, held]) : held;
     const id = this.nextId++;
-    let opened!: Pending['opened'];
-    let ended!: Pending['ended'];
+    let opened!: HandedTunnel['opened'];
+    let ended!: HandedTunnel['ended'];
     const open = new Promise<{ ok: true } | { ok: false; code: string }>((resolve) => (opened = resolve));
     const done = new Promise<RelayEnd>((resolve) => (ended = resolve));
     this.tunnels.set(id, { client: r.client, opened, ended, isOpen: false });

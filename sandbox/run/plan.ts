@@ -7,7 +7,7 @@ import type { Backend } from '../types';
 export const HTTP_PORT_INSIDE = 3128;
 export const SOCKS_PORT_INSIDE = 1080;
 
-export type Egress =
+export type EgressPlan =
   /** Nothing leaves: blocked, or open without a denylist. */
   | { kind: 'none' }
   /** Our proxy pair enforces the policy. */
@@ -19,7 +19,7 @@ export type Egress =
 
 export type RunPlan = {
   isolateNetwork: boolean;
-  egress: Egress;
+  egress: EgressPlan;
   /**
    * Where the proxies or bridges listen: inside the namespace (handed out by the helper: reachable
    * from the run alone), or on host loopback with a per-run credential (open posture, backend none).
@@ -39,7 +39,7 @@ export function planRun(policy: CompiledPolicy, backend: Backend): RunPlan {
   const byo = policy.proxyUrl
     ? { http: new URL(policy.proxyUrl), socks: policy.socksUrl ? new URL(policy.socksUrl) : null }
     : null;
-  let egress: Egress;
+  let egress: EgressPlan;
   if (policy.mode === 'blocked') egress = { kind: 'none' };
   else if (byo) egress = isolateNetwork ? { kind: 'bridge', ...byo } : { kind: 'direct' };
   else if (policy.mode === 'allowlist' || policy.deny.length > 0) egress = { kind: 'proxies' };

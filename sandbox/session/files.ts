@@ -22,7 +22,7 @@ export function readSessionFile(root: string, names: readonly string[], maxBytes
     // O_NONBLOCK: a FIFO planted here must not hang the worker before fstat tells what it is.
     fd = openAt(dir, names[names.length - 1], O_RDONLY | O_NOFOLLOW | O_NONBLOCK, shown);
   } catch (err) {
-    throw describe(err, shown, 'getFile');
+    throw fileError(err, shown, 'getFile');
   } finally {
     closeSync(dir);
   }
@@ -73,7 +73,7 @@ export function writeSessionFile(root: string, names: readonly string[], data: U
     } catch {
       // never made, or already renamed
     }
-    throw describe(err, shown, 'putFile');
+    throw fileError(err, shown, 'putFile');
   } finally {
     closeSync(dir);
   }
@@ -99,7 +99,7 @@ function openParent(root: string, names: readonly string[], create: HostIdentity
     return dir;
   } catch (err) {
     closeSync(dir);
-    throw describe(err, shown, create === false ? 'getFile' : 'putFile');
+    throw fileError(err, shown, create === false ? 'getFile' : 'putFile');
   }
 }
 
@@ -118,7 +118,7 @@ function openAt(dir: number, name: string, flags: number, shown: string, mode?: 
   }
 }
 
-function describe(err: unknown, shown: string, op: string): Error {
+function fileError(err: unknown, shown: string, op: string): Error {
   if (err instanceof SandboxInputError) return new SandboxInputError(err.message.startsWith(op) ? err.message : `${op} ${err.message}`, { cause: err });
   const e = err as NodeJS.ErrnoException;
   if (e.code === 'ENOENT') return new SandboxInputError(`${op} ${shown}: no such file in the session's work dir`, { cause: e });
