@@ -283,6 +283,16 @@ static void rewatch(struct tunnel *t) {
   }
 }
 
+/* Moves what can move both ways, then ends the tunnel or waits for what comes next. The one way
+ * a tunnel makes progress, at its opening as on every event: both directions may finish within
+ * one call (an upstream that answers and closes at once), and a tunnel left with both sides out
+ * of the epoll set would never end. */
+static void progress(struct tunnel *t) {
+  if (pump(t, 0) < 0 || pump(t, 1) < 0) return finish(t, "reset");
+  if (t->d[0].done && t->d[1].done) return finish(t, "closed");
+  rewatch(t);
+}
+
 static void on_open(struct tunnel *t) {
   int err = 0;
   socklen_t len = sizeof err;
@@ -296,8 +306,7 @@ static void on_open(struct tunnel *t) {
   char line[64];
   snprintf(line, sizeof line, "{\"ropen\":%lld}\n", t->id);
   say(line);
-  if (pump(t, 0) < 0 || pump(t, 1) < 0) return finish(t, "reset");
-  rewatch(t);
+  progress(t);
 }
 
 static void on_event(struct end *e, unsigned events) {
@@ -315,9 +324,7 @@ static void on_event(struct end *e, unsigned events) {
     if (err) return finish(t, "reset");
   }
   /* Whatever woke us, both directions may have moved (errors show as failed splices). */
-  if (pump(t, 0) < 0 || pump(t, 1) < 0) return finish(t, "reset");
-  if (t->d[0].done && t->d[1].done) return finish(t, "closed");
-  rewatch(t);
+  progress(t);
 }
 
 /* A handover's field, or the tunnel fails with EINVAL: the worker then refuses the client. */

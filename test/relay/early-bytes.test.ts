@@ -177,3 +177,23 @@ describe('transparent', () => {
     );
   }, 120_000);
 });
+
+test('an upstream that answers and closes at once, and a client that half-closes with its request: every tunnel ends and is recorded (both directions can finish as the tunnel opens)', async () => {
+  // 'first': the upstream sends "hello" and half-closes on accept, then reads to the end.
+  const first = await startTcpUpstream('first');
+  try {
+    const before = allowedRecords(p.ctx).length;
+    const count = 500;
+    const request = opening('socks5', first.port).request;
+    await Promise.all(
+      Array.from({ length: count }, async () => {
+        const got = await exchange(p.socksPort, request, Buffer.alloc(0));
+        expect(got.subarray(12).toString()).toBe('hello');
+      }),
+    );
+    const records = await waitFor(() => (allowedRecords(p.ctx).length - before >= count ? allowedRecords(p.ctx).slice(before) : undefined), 15_000, `${count} records`);
+    expect(records.map((r) => r.ended).filter((e) => e !== 'closed')).toEqual([]);
+  } finally {
+    await first.close();
+  }
+}, 60_000);
