@@ -40,13 +40,8 @@ function probe(): CgroupSupport {
       reason: `${parent} does not delegate the memory controller (cgroup.subtree_control lacks memory): set TEMPORAL_SANDBOX_CGROUP to a cgroup that does`,
     };
   }
-  try {
-    const test = path.join(parent, `temporal-sandbox-probe-${process.pid}`);
-    mkdirSync(test);
-    rmdirSync(test);
-  } catch (err) {
-    return { ok: false, reason: `cannot create a cgroup under ${parent} (${(err as NodeJS.ErrnoException).code})` };
-  }
+  const refused = cannotMakeUnder(parent);
+  if (refused) return { ok: false, reason: `cannot create a cgroup under ${parent} (${refused})` };
   return { ok: true, parent, version: 2 };
 }
 
@@ -55,14 +50,21 @@ function probePidsV1(why: string): CgroupSupport {
   const own = /^\d+:pids:(.*)$/m.exec(readText('/proc/self/cgroup') ?? '')?.[1];
   if (own === undefined) return { ok: false, reason: `${why}, and no cgroup v1 pids controller` };
   const parent = path.join(ROOT, 'pids', own);
+  const refused = cannotMakeUnder(parent);
+  if (refused) return { ok: false, reason: `${why}, and a pids cgroup cannot be made under ${parent} (${refused})` };
+  return { ok: true, parent, version: 1, reason: why };
+}
+
+/** Makes and removes a cgroup under `parent`: null when that works, else the errno code. */
+function cannotMakeUnder(parent: string): string | null {
   try {
     const test = path.join(parent, `temporal-sandbox-probe-${process.pid}`);
     mkdirSync(test);
     rmdirSync(test);
+    return null;
   } catch (err) {
-    return { ok: false, reason: `${why}, and a pids cgroup cannot be made under ${parent} (${(err as NodeJS.ErrnoException).code})` };
+    return (err as NodeJS.ErrnoException).code ?? 'error';
   }
-  return { ok: true, parent, version: 1, reason: why };
 }
 
 function readText(file: string): string | null {

@@ -212,7 +212,7 @@ function forward(
     recorded = true;
     upstream.destroy();
     // The answer cut short: by the run's end, or by a client that left.
-    if (ended === 'closed' && !res.writableFinished) ended = tracker.isClosing ? 'run-end' : 'reset';
+    if (ended === 'closed' && !res.writableFinished) ended = tracker.cutShort;
     recordAllowed(ctx, a, opened, bytesUp, bytesDown, ended);
     halfOver();
   };
@@ -243,7 +243,7 @@ function forward(
   });
   upReq.on('error', () => {
     if (recorded) return;
-    if (ended === 'closed') ended = tracker.isClosing ? 'run-end' : 'reset';
+    if (ended === 'closed') ended = tracker.cutShort;
     if (!res.headersSent) sendRes(res, 502, {}, `temporal-sandbox: upstream ${formatHostPort(opened.address, a.port)} failed\n`);
     else res.destroy();
     finish();

@@ -4,6 +4,7 @@
 
 import type * as net from 'node:net';
 import { waitingFor } from '../waits';
+import type { ConnectionEnd } from '../types';
 import type { RelayedTunnel } from './relay-port';
 
 export type ProxyServer = {
@@ -32,6 +33,11 @@ export class ConnectionTracker {
 
   get isClosing(): boolean {
     return this.closing;
+  }
+
+  /** How a connection cut short ended: by the run's end (this proxy closing), or by a side that left. */
+  get cutShort(): ConnectionEnd {
+    return this.closing ? 'run-end' : 'reset';
   }
 
   admit(socket: net.Socket): Admission {

@@ -49,7 +49,7 @@ async function dialDecided(
     if (client.destroyed || tracker.isClosing) {
       // The upstream saw a connection from the run: that stays on the record.
       upstream.destroy();
-      recordAllowed(ctx, a, { address, rule }, 0, 0, tracker.isClosing ? 'run-end' : 'reset');
+      recordAllowed(ctx, a, { address, rule }, 0, 0, tracker.cutShort);
       return { kind: 'gone' };
     }
     return { kind: 'open', upstream, address, rule };
@@ -228,7 +228,7 @@ function pipeInNode(
     // A clean close means both directions finished; then y finishes by itself (its pending
     // writes still flush). Anything else is an abort, and y must not linger.
     if (!(x.readableEnded && x.writableFinished)) {
-      if (ended === 'closed') ended = tracker.isClosing ? 'run-end' : 'reset';
+      if (ended === 'closed') ended = tracker.cutShort;
       y.destroy();
     }
     if (++closed === 2) recordAllowed(ctx, a, opened, upstream.bytesWritten, upstream.bytesRead, ended);

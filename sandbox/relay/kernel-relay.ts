@@ -84,7 +84,7 @@ class KernelRelay implements TunnelRelay {
       end: () => {
         const t = this.tunnels.get(id);
         if (!t || t.ending) return;
-        t.ending = setTimeout(() => this.settle(id, t.isOpen ? { ok: true } : { ok: false, code: 'ECONNABORTED' }, { up: 0, down: 0, how: 'run-end' }), END_ANSWER_MS);
+        t.ending = setTimeout(() => this.settleHere(id, 'run-end'), END_ANSWER_MS);
         if (this.child?.connected) this.child.send({ rend: id });
       },
     };
@@ -107,9 +107,7 @@ class KernelRelay implements TunnelRelay {
     child.on('exit', () => {
       if (this.child === child) this.child = null;
       // Whatever it held is gone with it: each tunnel ends, as a reset, with no bytes known.
-      for (const [id, t] of [...this.tunnels]) {
-        this.settle(id, t.isOpen ? { ok: true } : { ok: false, code: 'ECONNABORTED' }, { up: 0, down: 0, how: 'reset' });
-      }
+      for (const id of [...this.tunnels.keys()]) this.settleHere(id, 'reset');
     });
     // Started before its first tunnel is known to be one (the handover may yet stay in Node): idle
     // until then, and an idle relay must not keep the worker's event loop alive.
@@ -129,6 +127,12 @@ class KernelRelay implements TunnelRelay {
     } else if (typeof m.rdone === 'number') {
       this.settle(m.rdone, { ok: true }, { up: Number(m.up), down: Number(m.down), how: connectionEnd(m.how) });
     }
+  }
+
+  /** Settled without the relay's word (it is gone, or did not answer): its bytes are unknown. */
+  private settleHere(id: number, how: ConnectionEnd): void {
+    const t = this.tunnels.get(id);
+    if (t) this.settle(id, t.isOpen ? { ok: true } : { ok: false, code: 'ECONNABORTED' }, { up: 0, down: 0, how });
   }
 
   /** The tunnel is over (or never opened): our descriptor of the client goes now. */
