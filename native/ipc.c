@@ -135,12 +135,10 @@ int ipc_string(const char *line, const char *key, char **out, size_t *len) {
 }
 
 int ipc_is_cmd(const char *line, const char *cmd) {
-  char *v;
-  size_t len;
-  if (ipc_string(line, "cmd", &v, &len) != 1) return 0;
-  int same = strcmp(v, cmd) == 0;
-  free(v);
-  return same;
+  /* Compared in place: every message of the relay asks this, a copy each time is waste. */
+  const char *v = value_of(line, "cmd");
+  size_t len = strlen(cmd);
+  return v && v[0] == '"' && strncmp(v + 1, cmd, len) == 0 && v[1 + len] == '"';
 }
 
 int ipc_answer_bookkeeping(int channel, const char *line) {
